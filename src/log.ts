@@ -1,0 +1,279 @@
+// The plugin's only way to write a line. Every line passes through redaction before any other
+// format or transport sees it, and nothing here may throw into the bot.
+
+import { Writable } from 'node:stream';
+import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import winston, { type Logger } from 'winston';
+import { redactText, redactValue } from './redact.js';
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface LoggerOptions {
+  level: LogLevel;
+  /** JSON lines (default when stderr is not a terminal) or coloured human-readable lines. */
+  json?: boolean;
+  /** Defaults to stderr: stdout belongs to the bot. */
+  stream?: NodeJS.WritableStream;
+}
+
+export type { Logger };
+
+// winston (via triple-beam) keys its internal fields by these registered symbols.
+const LEVEL = Symbol.for('level');
+const MESSAGE = Symbol.for('message');
+const SPLAT = Symbol.for('splat');
+
+type Info = Record<string | symbol, unknown>;
+
+const SEVERITY: Readonly<Record<string, number>> = winston.config.npm.levels;
+const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+const DEFAULT_COMPONENT = 'monitoring';
+const RESERVED = new Set(['level', 'message', 'time', 'component']);
+
+function stringifyMessage(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (message instanceof Error) return message.message;
+  if (message === undefined) return '';
+  const copy = redactValue(message);
+  return typeof copy === 'string' ? copy : safeJson(copy);
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? '';
+  } catch {
+    return '"[unserializable]"';
+  }
+}
+
+/**
+ * Replaces the info object by a redacted copy, so no later format and no transport can see an
+ * unredacted value. Lines above the logger's level are dropped here, before any redaction work:
+ * winston would otherwise format every debug line only for the transport to discard it.
+ */
+function redactFormat(currentLevel: () => string): winston.Logform.Format {
+  return winston.format((raw) => {
+    const info = raw as unknown as Info;
+    const level = String(info[LEVEL] ?? info.level ?? 'info');
+    try {
+      if ((SEVERITY[level] ?? 0) > (SEVERITY[currentLevel()] ?? SEVERITY.info!)) return false;
+      // `log.error(err)` hands winston the Error itself, whose message and stack are not enumerable.
+      const isError = raw instanceof Error;
+      const meta: Record<string, unknown> = {};
+      for (const key of Object.keys(info)) if (key !== 'level' && key !== 'message') meta[key] = info[key];
+      if (isError && meta.stack === undefined) meta.stack = (raw as Error).stack;
+      const out: Info = {
+        ...(redactValue(meta) as Record<string, unknown>),
+        level,
+        message: redactText(stringifyMessage(info.message)),
+        [LEVEL]: level,
+      };
+      if (info[SPLAT] !== undefined) out[SPLAT] = redactValue(info[SPLAT]);
+      return out as unknown as winston.Logform.TransformableInfo;
+    } catch {
+      return { level, message: '[log line dropped: redaction failed]', [LEVEL]: level } as unknown as winston.Logform.TransformableInfo;
+    }
+  })();
+}
+
+const COLOURS: Readonly<Record<string, string>> = {
+  error: '\u001b[31m',
+  warn: '\u001b[33m',
+  info: '\u001b[32m',
+  debug: '\u001b[34m',
+};
+const RESET = '\u001b[39m';
+
+function humanValue(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=]+$/.test(v) ? v : JSON.stringify(v);
+  return safeJson(v);
+}
+
+function lineFormat(opts: { json: boolean; colour: boolean }): winston.Logform.Format {
+  return winston.format((raw) => {
+    const info = raw as unknown as Info;
+    const level = String(info.level);
+    const time = new Date().toISOString();
+    const component = typeof info.component === 'string' ? info.component : DEFAULT_COMPONENT;
+    const meta: Record<string, unknown> = {};
+    for (const key of Object.keys(info)) if (!RESERVED.has(key)) meta[key] = info[key];
+    try {
+      if (opts.json) {
+        info[MESSAGE] = safeJson({ level, message: info.message, time, component, ...meta });
+      } else {
+        const label = opts.colour ? `${COLOURS[level] ?? ''}${level.toUpperCase()}${RESET}` : level.toUpperCase();
+        const message = String(info.message).replace(/\r?\n/g, '\\n');
+        const fields = Object.entries(meta)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${k}=${humanValue(v)}`)
+          .join(' ');
+        info[MESSAGE] = `${time} ${label} [${component}] ${message}${fields ? ` ${fields}` : ''}`;
+      }
+    } catch {
+      info[MESSAGE] = safeJson({ level, message: '[log line dropped: serialisation failed]', time, component });
+    }
+    return raw;
+  })();
+}
+
+/** Writes finished lines; a failing stream loses the line, never the bot. */
+class LineTransport extends Writable {
+  constructor(private readonly out: NodeJS.WritableStream) {
+    super({ objectMode: true });
+  }
+
+  // winston checks for `log` to tell a modern transport from a legacy one.
+  log(info: Info, next: () => void): void {
+    this.emitLine(info);
+    next();
+  }
+
+  override _write(info: Info, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.emitLine(info);
+    callback();
+  }
+
+  private emitLine(info: Info): void {
+    try {
+      const line = info[MESSAGE];
+      if (typeof line === 'string') this.out.write(`${line}\n`);
+    } catch {
+      // Swallowed: a closed stderr must not turn a log line into a crash.
+    }
+  }
+}
+
+function winstonOptions(opts: LoggerOptions, currentLevel: () => string): winston.LoggerOptions {
+  const json = opts.json ?? !process.stderr.isTTY;
+  const colour = !json && !process.env.NO_COLOR;
+  return {
+    level: opts.level,
+    levels: winston.config.npm.levels,
+    exitOnError: false,
+    format: winston.format.combine(redactFormat(currentLevel), lineFormat({ json, colour })),
+    transports: [new LineTransport(opts.stream ?? process.stderr) as unknown as winston.transport],
+  };
+}
+
+function neverThrow(logger: Logger): Logger {
+  logger.on('error', () => {
+    // A transport or format error is already lost; rethrowing it would reach the bot.
+  });
+  const target = logger as unknown as Record<string, (...args: unknown[]) => unknown>;
+  for (const method of [...LEVELS, 'log'] as const) {
+    const original = target[method];
+    if (typeof original !== 'function') continue;
+    // Own properties on the instance, so child loggers (Object.create of this one) inherit them.
+    target[method] = function (this: unknown, ...args: unknown[]): unknown {
+      try {
+        return original.apply(this ?? logger, args);
+      } catch {
+        return this ?? logger;
+      }
+    };
+  }
+  return logger;
+}
+
+/** A winston logger whose every line is redacted, writing to stderr unless told otherwise. */
+export function createLogger(opts: LoggerOptions): Logger {
+  let logger: Logger | undefined;
+  const currentLevel = (): string => logger?.level ?? opts.level;
+  logger = winston.createLogger(winstonOptions(opts, currentLevel));
+  return neverThrow(logger);
+}
+
+let shared: Logger | undefined;
+
+/**
+ * The plugin-wide logger (level info until `configureLogger`). A function so that importing this
+ * module builds nothing, and so every caller sees the reconfigured instance.
+ */
+export function log(): Logger {
+  shared ??= createLogger({ level: 'info' });
+  return shared;
+}
+
+/** Reconfigures the shared logger in place: children and held references follow. */
+export function configureLogger(opts: LoggerOptions): void {
+  try {
+    if (shared === undefined) {
+      shared = createLogger(opts);
+      return;
+    }
+    const logger = shared;
+    logger.configure(winstonOptions(opts, () => logger.level));
+  } catch {
+    // Keep the previous configuration: a bad option must not cost the plugin its logger.
+  }
+}
+
+export interface DiagBridgeOptions {
+  /** Milliseconds clock, injectable for tests. */
+  now?: () => number;
+  /** The same diag message within this window is logged once. */
+  windowMs?: number;
+  /** Known, harmless notices that would otherwise print on every start. */
+  ignore?: readonly RegExp[];
+}
+
+const DIAG_WINDOW_MS = 60_000;
+const DIAG_MEMORY = 500;
+
+/**
+ * Routes OpenTelemetry's diag messages (WARN and above) into `logger`, so SDK errors are redacted
+ * like everything else, and a failing exporter that repeats itself every few seconds writes one
+ * line a minute. Returns a function that detaches the bridge.
+ */
+export function bridgeOtelDiag(logger: Logger, options: DiagBridgeOptions = {}): () => void {
+  const now = options.now ?? Date.now;
+  const windowMs = options.windowMs ?? DIAG_WINDOW_MS;
+  const seen = new Map<string, { at: number; suppressed: number }>();
+
+  const emit = (level: LogLevel, message: string, args: unknown[]): void => {
+    try {
+      const text = String(message);
+      if (options.ignore?.some((pattern) => pattern.test(text))) return;
+      // Digits vary between repeats of the same failure (ports, durations, counts).
+      const key = `${level} ${text.replace(/\d+/g, '#').slice(0, 300)}`;
+      const t = now();
+      const last = seen.get(key);
+      if (last !== undefined && t - last.at < windowMs) {
+        last.suppressed++;
+        return;
+      }
+      const meta: Record<string, unknown> = { component: 'otel' };
+      if (args.length > 0) meta.args = args;
+      if (last !== undefined && last.suppressed > 0) meta.suppressed = last.suppressed;
+      seen.delete(key);
+      seen.set(key, { at: t, suppressed: 0 });
+      if (seen.size > DIAG_MEMORY) {
+        const oldest = seen.keys().next();
+        if (!oldest.done) seen.delete(oldest.value);
+      }
+      logger.log(level, text, meta);
+    } catch {
+      // The diag channel is how the SDK reports its own trouble; it must not add more.
+    }
+  };
+
+  const bridge: DiagLogger = {
+    error: (message, ...args) => emit('error', message, args),
+    warn: (message, ...args) => emit('warn', message, args),
+    info: (message, ...args) => emit('info', message, args),
+    debug: (message, ...args) => emit('debug', message, args),
+    verbose: (message, ...args) => emit('debug', message, args),
+  };
+  try {
+    diag.setLogger(bridge, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+  } catch {
+    return () => {};
+  }
+  return () => {
+    try {
+      diag.disable();
+    } catch {
+      // Nothing to undo.
+    }
+  };
+}
