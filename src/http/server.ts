@@ -1,0 +1,103 @@
+/**
+ * The plugin's small HTTP servers (/metrics, /health). Both must fail open: a port in use or a
+ * slow client costs one log line, never the bot. Sockets are unref'd so an idle keep-alive
+ * connection from Prometheus cannot hold the bot's process open at exit.
+ */
+import http from 'node:http';
+
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
+
+export interface Route {
+  readonly methods: readonly string[];
+  readonly handler: RouteHandler;
+}
+
+export interface ServerOptions {
+  /** For log lines: 'metrics' or 'health'. */
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly routes: Readonly<Record<string, Route>>;
+  readonly onError: (message: string) => void;
+}
+
+export interface RunningServer {
+  /** The bound port (differs from the requested one when that was 0). */
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Read-only endpoints answer these two methods and nothing else. */
+export const READ_METHODS = ['GET', 'HEAD'] as const;
+
+function send(res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  res.end(body);
+}
+
+export function startServer(options: ServerOptions): Promise<RunningServer | undefined> {
+  const server = http.createServer(
+    {
+      // Bounded request size and time: hostile or broken clients cannot pin memory or sockets.
+      maxHeaderSize: 8 * 1024,
+      requestTimeout: 10_000,
+      headersTimeout: 5_000,
+      keepAliveTimeout: 5_000,
+    },
+    (req, res) => {
+      let pathname: string;
+      try {
+        pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      } catch {
+        send(res, 400, 'bad request\n');
+        return;
+      }
+      const route = options.routes[pathname];
+      if (!route) {
+        // Never echo the path back: nothing the client sent is reflected.
+        send(res, 404, 'not found\n');
+        return;
+      }
+      if (!route.methods.includes(req.method ?? '')) {
+        send(res, 405, 'method not allowed\n', { allow: route.methods.join(', ') });
+        return;
+      }
+      try {
+        route.handler(req, res);
+      } catch (error) {
+        options.onError(`${options.name} server: handler for ${pathname} failed: ${String(error)}`);
+        if (!res.headersSent) send(res, 500, 'internal error\n');
+        else res.destroy();
+      }
+    },
+  );
+  server.on('connection', (socket) => socket.unref());
+  server.on('clientError', (_error, socket) => socket.destroy());
+  server.unref();
+
+  return new Promise((resolve) => {
+    const onListenError = (error: NodeJS.ErrnoException): void => {
+      const why =
+        error.code === 'EADDRINUSE'
+          ? `${options.host}:${options.port} is already in use`
+          : `cannot listen on ${options.host}:${options.port} (${error.code ?? error.message})`;
+      options.onError(`${options.name} server not started: ${why}; the bot runs on without it`);
+      resolve(undefined);
+    };
+    server.once('error', onListenError);
+    server.listen({ host: options.host, port: options.port }, () => {
+      server.off('error', onListenError);
+      server.on('error', (error) => options.onError(`${options.name} server error: ${error.message}`));
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : options.port;
+      resolve({
+        port,
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}

@@ -1,0 +1,13 @@
+/**
+ * Public API for bots that prefer code to environment variables:
+ *
+ *     import { startMonitoring } from 'polymarket-bot-monitoring';
+ *     const monitor = await startMonitoring({ metricsPort: 9464 });
+ *
+ * Options win over the environment; everything not given comes from it (see the README).
+ */
+export { startMonitoring, shutdown, type Monitor, type MonitoringOptions } from './monitor.js';
+export { ConfigError, CONFIG_FIELDS, loadConfig, type MonitoringConfig } from './config.js';
+export { METRICS, type MetricDef } from './telemetry/catalog.js';
+export { COMPONENTS, HEALTH_STATUSES, SEVERITIES, type Component, type HealthStatus, type Severity } from './model.js';
+export type { HealthReport } from './http/health.js';

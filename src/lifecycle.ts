@@ -1,0 +1,78 @@
+/**
+ * Exit hooks. The plugin flushes telemetry when the bot ends, within a bound, and never changes
+ * how the bot ends: a bot without signal handlers still dies of SIGTERM/SIGINT (exit 143/130),
+ * one with handlers keeps them in charge, and a bot that ends normally is not kept alive.
+ */
+
+const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+export interface ExitHooks {
+  remove(): void;
+}
+
+/**
+ * Runs `flush` at most once, and resolves after at most `timeoutMs` whatever it does.
+ * `keepAlive` decides whether the bound's timer holds the event loop open: it must while a
+ * signal is pending re-raise, and must not when the bot is ending on its own.
+ */
+function bounded(
+  flush: () => Promise<void>,
+  timeoutMs: number,
+  keepAlive: boolean,
+  onTimeout: () => void = () => {},
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      onTimeout();
+      resolve();
+    }, timeoutMs);
+    if (!keepAlive) timer.unref();
+    flush().then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
+}
+
+export function installExitHooks(flush: () => Promise<void>, timeoutMs: number): ExitHooks {
+  let flushed: Promise<void> | undefined;
+  const flushOnce = (keepAlive: boolean, onTimeout?: () => void): Promise<void> =>
+    (flushed ??= bounded(flush, timeoutMs, keepAlive, onTimeout));
+
+  const onBeforeExit = (): void => {
+    // beforeExit means the bot has nothing left to do. If the bound's unref'd timer still fires,
+    // only our own flush (an exporter retrying an unreachable collector) holds the process open:
+    // end it, keeping whatever exit code the bot set.
+    void flushOnce(false, () => process.exit());
+  };
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  for (const signal of SIGNALS) {
+    const handler = (): void => {
+      const botHandlesIt = process.listeners(signal).some((listener) => listener !== handler);
+      if (botHandlesIt) {
+        // The bot decides when and how to exit; flush alongside, best effort.
+        void flushOnce(false);
+        return;
+      }
+      // Without us Node would die of this signal now: flush (bounded), then die of it all the same.
+      process.removeListener(signal, handler);
+      void flushOnce(true).then(() => process.kill(process.pid, signal));
+    };
+    handlers.set(signal, handler);
+    process.on(signal, handler);
+  }
+  process.on('beforeExit', onBeforeExit);
+
+  return {
+    remove() {
+      process.removeListener('beforeExit', onBeforeExit);
+      for (const [signal, handler] of handlers) process.removeListener(signal, handler);
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Turns the catalog into OTel instruments. Gauges are observable and only read state that the
+ * evaluation cycle or the subscribers keep: observable callbacks run on every collection of
+ * every reader (each Prometheus scrape included), so they must stay cheap and side-effect free.
+ */
+import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
+import { METRICS, type MetricDef, type MetricKey } from './catalog.js';
+
+type KeysOfType<T extends MetricDef['type']> = {
+  [K in MetricKey]: (typeof METRICS)[K]['type'] extends T ? K : never;
+}[MetricKey];
+
+export type CounterKey = KeysOfType<'counter'>;
+export type GaugeKey = KeysOfType<'gauge'>;
+export type HistogramKey = KeysOfType<'histogram'>;
+
+/** Reports the current value(s) of one gauge; `observe` may be called once per label set. */
+export type GaugeReader = (observe: (value: number, attributes?: Attributes) => void) => void;
+
+export interface Instruments {
+  readonly counters: Readonly<Record<CounterKey, Counter>>;
+  readonly histograms: Readonly<Record<HistogramKey, Histogram>>;
+}
+
+/** Every combination of the initial label values, e.g. {status: [a, b]} → [{status: a}, {status: b}]. */
+export function initialLabelSets(def: MetricDef): Attributes[] {
+  let sets: Attributes[] = [{}];
+  for (const [label, values] of Object.entries(def.initial ?? {})) {
+    sets = sets.flatMap((set) => values.map((value) => ({ ...set, [label]: value })));
+  }
+  return sets;
+}
+
+export function createInstruments(
+  meter: Meter,
+  gauges: Readonly<Record<GaugeKey, GaugeReader>>,
+  onGaugeError: (name: string, error: unknown) => void,
+): Instruments {
+  const counters = {} as Record<CounterKey, Counter>;
+  const histograms = {} as Record<HistogramKey, Histogram>;
+
+  for (const [key, def] of Object.entries(METRICS) as [MetricKey, MetricDef][]) {
+    const options = { description: def.help, unit: def.unit };
+    switch (def.type) {
+      case 'counter': {
+        const counter = meter.createCounter(def.name, options);
+        for (const labels of initialLabelSets(def)) counter.add(0, labels);
+        counters[key as CounterKey] = counter;
+        break;
+      }
+      case 'histogram': {
+        histograms[key as HistogramKey] = meter.createHistogram(def.name, {
+          ...options,
+          advice: { explicitBucketBoundaries: [...(def.buckets ?? [])] },
+        });
+        break;
+      }
+      case 'gauge': {
+        const read = gauges[key as GaugeKey];
+        meter.createObservableGauge(def.name, options).addCallback((result: ObservableResult) => {
+          try {
+            read((value, attributes) => {
+              // A NaN or infinite reading would poison every PromQL expression over the series.
+              if (Number.isFinite(value)) result.observe(value, attributes);
+            });
+          } catch (error) {
+            onGaugeError(def.name, error);
+          }
+        });
+        break;
+      }
+    }
+  }
+  return { counters, histograms };
+}

@@ -1,0 +1,102 @@
+/**
+ * Builds and starts the OpenTelemetry NodeSDK the way a trading bot needs it.
+ *
+ * The stock NodeSDK exports traces, metrics and logs over OTLP to localhost:4318 by default, and
+ * its trace flush at shutdown crashes a process that has no collector (ECONNREFUSED). Here OTLP
+ * is opt-in: nothing dials out unless an OTEL_EXPORTER_OTLP_*ENDPOINT (or an explicit
+ * OTEL_*_EXPORTER) asks for it. Every other OTEL_* variable keeps its standard meaning.
+ */
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  defaultResource,
+  envDetector,
+  hostDetector,
+  osDetector,
+  resourceFromAttributes,
+  serviceInstanceIdDetector,
+} from '@opentelemetry/resources';
+import { PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { MeterProvider } from '@opentelemetry/api';
+import { metrics } from '@opentelemetry/api';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_SERVICE_NAME = 'polymarket-bot';
+
+const set = (env: Env, name: string): boolean => (env[name] ?? '').trim() !== '';
+const list = (env: Env, name: string): string[] =>
+  (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+
+/** Whether the user asked for a signal to be exported through the standard OTEL_* variables. */
+export function otlpWanted(env: Env, signal: 'traces' | 'metrics'): boolean {
+  const exporters = list(env, signal === 'traces' ? 'OTEL_TRACES_EXPORTER' : 'OTEL_METRICS_EXPORTER');
+  if (exporters.includes('none')) return false;
+  const endpoint = set(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') || set(env, `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`);
+  if (signal === 'traces') return endpoint || exporters.length > 0;
+  return endpoint && (exporters.length === 0 || exporters.includes('otlp'));
+}
+
+/** The OTLP metric exporter for OTEL_EXPORTER_OTLP_(METRICS_)PROTOCOL, loaded only when used. */
+async function otlpMetricExporter(env: Env): Promise<PushMetricExporter> {
+  const protocol = (env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+  switch (protocol) {
+    case 'grpc':
+      return new (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter();
+    case 'http/json':
+      return new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter();
+    default:
+      return new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter();
+  }
+}
+
+export interface SdkOptions {
+  readonly env: Env;
+  readonly readers: IMetricReader[];
+  readonly views: ViewOptions[];
+}
+
+export interface StartedSdk {
+  readonly meterProvider: MeterProvider;
+  readonly otlp: { traces: boolean; metrics: boolean };
+  shutdown(): Promise<void>;
+}
+
+export async function startSdk({ env, readers, views }: SdkOptions): Promise<StartedSdk> {
+  const otlp = { traces: otlpWanted(env, 'traces'), metrics: otlpWanted(env, 'metrics') };
+  const metricReaders = [...readers];
+  if (otlp.metrics) {
+    const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
+    metricReaders.push(
+      new PeriodicExportingMetricReader({
+        exporter: await otlpMetricExporter(env),
+        ...(interval > 0 ? { exportIntervalMillis: interval } : {}),
+      }),
+    );
+  }
+
+  const sdk = new NodeSDK({
+    // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) still win over this default.
+    resource: defaultResource().merge(resourceFromAttributes({ 'service.name': DEFAULT_SERVICE_NAME })),
+    // The default detector set includes process.command_args: a bot started with a key on its
+    // command line would publish it in target_info. Only detectors that cannot carry secrets.
+    ...(set(env, 'OTEL_NODE_RESOURCE_DETECTORS')
+      ? {}
+      : { resourceDetectors: [envDetector, hostDetector, osDetector, serviceInstanceIdDetector] }),
+    metricReaders,
+    views,
+    // No processors = no TracerProvider and no LoggerProvider: nothing dials a collector.
+    ...(otlp.traces ? {} : { spanProcessors: [] }),
+    logRecordProcessors: [],
+  });
+  sdk.start();
+  return {
+    // Our own provider, not the global: if something registered a global first, our readers
+    // still see our instruments.
+    meterProvider: (sdk as unknown as { _meterProvider?: MeterProvider })._meterProvider ?? metrics.getMeterProvider(),
+    otlp,
+    shutdown: () => sdk.shutdown(),
+  };
+}
