@@ -1,0 +1,113 @@
+// A small, honest simulation of a Polymarket copy-trading bot, for trying the plugin:
+//
+//   npm start                      (builds, then runs this file with the plugin preloaded)
+//   DEMO_FAILURE_RATE=0.5 npm start
+//
+// It watches 25 generated wallets, scans them every few seconds with random latency and
+// occasional failures, copies some of the trades it finds with random latency and outcomes, and
+// lets its daily PnL drift. Nothing here talks to Polymarket or holds a key.
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+function numberFromEnv(name, fallback, min, max) {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    console.error(`demo bot: ${name}="${raw}" is not a number from ${min} to ${max}; using ${fallback}`);
+    return fallback;
+  }
+  return value;
+}
+
+const settings = {
+  wallets: numberFromEnv('DEMO_WALLETS', 25, 1, 10_000),
+  scanIntervalMs: numberFromEnv('DEMO_SCAN_INTERVAL_MS', 3_000, 10, 600_000),
+  failureRate: numberFromEnv('DEMO_FAILURE_RATE', 0.05, 0, 1),
+  /** Forces the reported daily loss, as a percentage of the starting balance (e.g. 16). */
+  forcedLossPercent: numberFromEnv('DEMO_DAILY_LOSS_PERCENT', NaN, 0, 100),
+  /** 0 switches the simulated network latency off (benchmarks want the bot's own CPU). */
+  latencyScale: numberFromEnv('DEMO_LATENCY_SCALE', 1, 0, 100),
+  /** Stop after this many seconds (0 = run until stopped). */
+  runSeconds: numberFromEnv('DEMO_RUN_SECONDS', 0, 0, 31_536_000),
+};
+
+const STARTING_BALANCE_USD = 10_000;
+const wallets = Array.from({ length: settings.wallets }, () => `0x${randomBytes(20).toString('hex')}`);
+const markets = Array.from({ length: 8 }, () => `0x${randomBytes(32).toString('hex')}`);
+const state = { pnlUsd: 0, trades: 0, failedScans: 0, openPositions: 0, running: true };
+// Ctrl-C must stop the bot at once, not after the current sleep.
+const stopping = new AbortController();
+const pause = (ms) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => {});
+
+const pick = (list) => list[Math.floor(Math.random() * list.length)];
+const latency = (minMs, maxMs) => pause((minMs + Math.random() * (maxMs - minMs)) * settings.latencyScale);
+const fails = () => Math.random() < settings.failureRate;
+
+async function scanWallet(wallet) {
+  await latency(20, 250);
+  if (fails()) throw new Error(`data API timeout while scanning ${wallet}`);
+  // Most scans find nothing new; some find a trade worth copying.
+  return Math.random() < 0.15
+    ? [{ market: pick(markets), side: Math.random() < 0.5 ? 'BUY' : 'SELL', size: Math.round(5 + Math.random() * 95), price: Number((0.05 + Math.random() * 0.9).toFixed(2)), sourceWallet: wallet }]
+    : [];
+}
+
+async function executeTrade(order) {
+  await latency(30, 400);
+  if (fails()) throw new Error('CLOB rejected the order: insufficient liquidity');
+  state.trades += 1;
+  state.openPositions += order.side === 'BUY' ? 1 : -Math.min(1, state.openPositions);
+  // A copied trade moves the day's PnL a little, either way.
+  state.pnlUsd += (Math.random() - 0.52) * order.size * order.price;
+  return { status: 'filled', filledSize: order.size };
+}
+
+function dailyPnlUsd() {
+  return Number.isFinite(settings.forcedLossPercent)
+    ? -(settings.forcedLossPercent / 100) * STARTING_BALANCE_USD
+    : state.pnlUsd;
+}
+
+async function scanLoop() {
+  while (state.running) {
+    const started = Date.now();
+    for (const wallet of wallets) {
+      if (!state.running) return;
+      let found = [];
+      try {
+        found = await scanWallet(wallet);
+      } catch (error) {
+        state.failedScans += 1;
+        console.log(`scan failed: ${error.message.replace(wallet, `…${wallet.slice(-6)}`)}`);
+        continue;
+      }
+      for (const order of found) {
+        try {
+          await executeTrade(order);
+        } catch (error) {
+          console.log(`trade failed: ${error.message}`);
+        }
+      }
+    }
+    console.log(
+      `scanned ${wallets.length} wallets in ${Date.now() - started} ms; trades ${state.trades}, ` +
+        `failed scans ${state.failedScans}, daily PnL ${dailyPnlUsd().toFixed(2)} USD`,
+    );
+    await pause(Math.max(0, settings.scanIntervalMs - (Date.now() - started)));
+  }
+}
+
+function stop(signal) {
+  console.log(`demo bot: ${signal}, stopping`);
+  state.running = false;
+  stopping.abort();
+}
+
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
+if (settings.runSeconds > 0) setTimeout(() => stop('run time over'), settings.runSeconds * 1000).unref();
+
+console.log(`demo bot: watching ${wallets.length} wallets, failure rate ${settings.failureRate}`);
+await scanLoop();
+console.log('demo bot: stopped');
