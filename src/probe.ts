@@ -1,0 +1,109 @@
+/**
+ * The bot-side probe: `import { traceWalletScan } from 'polymarket-bot-monitoring/probe'`.
+ *
+ * It depends on nothing but node:diagnostics_channel. Channels are created once, here, and every
+ * publish is guarded by `hasSubscribers`: a bot started without the plugin pays one property
+ * read per call and allocates nothing. With the plugin, its subscribers turn the messages into
+ * spans and metrics. Values, thrown errors and rejections pass through unchanged.
+ */
+import diagnostics from 'node:diagnostics_channel';
+import {
+  CHANNELS,
+  TRACING_CHANNELS,
+  type ApiCallReport,
+  type ComponentStates,
+  type DailyPnlReport,
+  type ReportedComponent,
+  type TradeExecutionContext,
+  type TradeOrder,
+  type WalletScanContext,
+} from './channels.js';
+
+export type * from './channels.js';
+export { CHANNELS, TRACING_CHANNELS } from './channels.js';
+
+const walletScan = diagnostics.tracingChannel(TRACING_CHANNELS.walletScan);
+const tradeExecution = diagnostics.tracingChannel(TRACING_CHANNELS.tradeExecution);
+const apiCall = diagnostics.channel(CHANNELS.apiCall);
+const dailyPnl = diagnostics.channel(CHANNELS.dailyPnl);
+const component = diagnostics.channel(CHANNELS.component);
+
+type Traced = diagnostics.TracingChannel<object, { result?: unknown; error?: unknown }>;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/**
+ * Like TracingChannel's traceSync/tracePromise, for a function that may be either: sync results
+ * and throws end at `end`; a returned promise ends at `asyncEnd`. As with Node's tracePromise,
+ * the caller gets a promise that settles exactly as the original did (same value, same
+ * rejection, still unhandled if the bot leaves it unhandled).
+ */
+function trace<T, C extends { result?: unknown; error?: unknown }>(channel: Traced, context: C, fn: () => T): T {
+  const { start, end, asyncStart, asyncEnd, error } = channel;
+  return start.runStores(context, () => {
+    let result: T;
+    try {
+      result = fn();
+    } catch (thrown) {
+      context.error = thrown;
+      error.publish(context);
+      end.publish(context);
+      throw thrown;
+    }
+    if (!isThenable(result)) {
+      context.result = result;
+      end.publish(context);
+      return result;
+    }
+    end.publish(context);
+    return Promise.resolve(result).then(
+      (value) => {
+        context.result = value;
+        asyncStart.publish(context);
+        asyncEnd.publish(context);
+        return value;
+      },
+      (rejection: unknown) => {
+        context.error = rejection;
+        error.publish(context);
+        asyncStart.publish(context);
+        asyncEnd.publish(context);
+        throw rejection;
+      },
+    ) as T;
+  });
+}
+
+/** Runs one wallet scan (sync or async) as a traced operation. */
+export function traceWalletScan<T>(wallet: string, fn: () => T): T {
+  if (!walletScan.hasSubscribers) return fn();
+  return trace(walletScan as Traced, { wallet } as WalletScanContext, fn);
+}
+
+/**
+ * Runs one trade execution (sync or async) as a traced operation. The outcome is read from the
+ * result's `status` or `outcome` field (filled, rejected, skipped, …); a throw or rejection is
+ * an `error`.
+ */
+export function traceTradeExecution<T>(order: TradeOrder, fn: () => T): T {
+  if (!tradeExecution.hasSubscribers) return fn();
+  return trace(tradeExecution as Traced, { order } as TradeExecutionContext, fn);
+}
+
+export function reportApiCall(report: ApiCallReport): void {
+  if (apiCall.hasSubscribers) apiCall.publish(report);
+}
+
+export function reportDailyPnl(report: DailyPnlReport): void {
+  if (dailyPnl.hasSubscribers) dailyPnl.publish(report);
+}
+
+export function reportComponent<C extends ReportedComponent>(name: C, state: ComponentStates[C]): void {
+  if (component.hasSubscribers) component.publish({ component: name, state });
+}
