@@ -38,7 +38,15 @@ export type FieldSpec = FieldCommon &
         readonly min: number;
         readonly max: number;
       }
-    | { readonly kind: 'string'; readonly default: string | undefined }
+    | {
+        readonly kind: 'string';
+        readonly default: string | undefined;
+        /** Stricter shape than "no whitespace", with the words an error uses for it. */
+        readonly pattern?: RegExp;
+        readonly expected?: string;
+        /** A valid value, for the docs and the tests. */
+        readonly example?: string;
+      }
     | { readonly kind: 'enum'; readonly default: string; readonly values: readonly string[] }
   );
 
@@ -285,6 +293,16 @@ export const CONFIG_FIELDS = [
     description: 'Telegram chat that receives the alerts.',
   },
   {
+    key: 'telegramApiUrl',
+    env: 'TELEGRAM_API_URL',
+    kind: 'string',
+    default: 'https://api.telegram.org',
+    pattern: /^https?:\/\/[^\s/?#]+(?:\/[^\s?#]*)?$/,
+    expected: 'an http(s) URL without query',
+    example: 'http://127.0.0.1:8081',
+    description: 'Base URL of the Telegram Bot API (tests and proxies point it elsewhere).',
+  },
+  {
     key: 'alertOnTrade',
     env: 'ALERT_ON_TRADE',
     kind: 'enum',
@@ -315,6 +333,16 @@ export const CONFIG_FIELDS = [
     default: 'production',
     values: BOT_ENVS,
     description: 'Deployment environment; staging prefixes every message with [STAGING].',
+  },
+  {
+    key: 'apiHosts',
+    env: 'MONITORING_API_HOSTS',
+    kind: 'string',
+    default: undefined,
+    pattern: /^[a-z0-9.-]+=[a-z][a-z0-9_]{0,31}(?:,[a-z0-9.-]+=[a-z][a-z0-9_]{0,31})*$/i,
+    expected: 'host=api pairs separated by commas, e.g. clob.example.com=clob',
+    example: 'rpc.example.com=polygon_rpc,clob.example.com=clob',
+    description: 'Extra host→api names for API health seen in fetch calls, added to the built-in Polymarket and Polygon hosts.',
   },
   {
     key: 'strict',
@@ -375,10 +403,12 @@ export interface MonitoringConfig {
   maxRecoveryAttempts: number;
   telegramBotToken: string | undefined;
   telegramChatId: string | undefined;
+  telegramApiUrl: string;
   alertOnTrade: NotifyMode;
   alertOnError: NotifyMode;
   alertOnCircuitBreaker: NotifyMode;
   botEnv: BotEnv;
+  apiHosts: string | undefined;
   strict: boolean;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;
@@ -443,7 +473,7 @@ export function describeExpected(field: FieldSpec): string {
     case 'enum':
       return `one of ${field.values.join(', ')}`;
     case 'string':
-      return 'a non-empty value without whitespace';
+      return ('expected' in field && field.expected) || 'a non-empty value without whitespace';
   }
 }
 
@@ -474,6 +504,10 @@ function inRange(field: { min: number; max: number }, n: number): Parsed {
   return Number.isFinite(n) && n >= field.min && n <= field.max ? n : INVALID;
 }
 
+function matchesPattern(field: FieldSpec, text: string): boolean {
+  return !('pattern' in field) || field.pattern === undefined || field.pattern.test(text);
+}
+
 function isToken(s: string): boolean {
   return s.length > 0 && !WHITESPACE.test(s);
 }
@@ -492,7 +526,7 @@ function parseEnvText(field: FieldSpec, text: string): Parsed {
       return field.values.includes(lower) ? lower : INVALID;
     }
     case 'string':
-      return isToken(text) ? text : INVALID;
+      return isToken(text) && matchesPattern(field, text) ? text : INVALID;
   }
 }
 
@@ -508,7 +542,7 @@ function checkOption(field: FieldSpec, value: unknown): Parsed {
     case 'enum':
       return typeof value === 'string' && field.values.includes(value) ? value : INVALID;
     case 'string':
-      return typeof value === 'string' && isToken(value) ? value : INVALID;
+      return typeof value === 'string' && isToken(value) && matchesPattern(field, value) ? value : INVALID;
   }
 }
 

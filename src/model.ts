@@ -33,3 +33,19 @@ export type Severity = (typeof SEVERITIES)[number];
 export function isComponent(value: unknown): value is Component {
   return typeof value === 'string' && (COMPONENTS as readonly string[]).includes(value);
 }
+
+/** Outcome of a wallet scan or a trade execution: a bounded label set. */
+export const OUTCOMES = ['success', 'failed', 'skipped', 'rejected', 'invalid', 'error', 'other'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const SIDES = ['buy', 'sell', 'other'] as const;
+export type Side = (typeof SIDES)[number];
+
+/** The APIs a copy-trading bot depends on; anything else reports as `other`. */
+export const KNOWN_APIS = ['clob', 'data_api', 'gamma', 'polygon_rpc'] as const;
+
+export const API_OUTCOMES = ['success', 'failure'] as const;
+
+/** Where the plugin's own time goes (`monitoring_self_time_seconds_total`). */
+export const SELF_ACTIVITIES = ['collection', 'evaluation', 'alert_delivery'] as const;
+export type SelfActivity = (typeof SELF_ACTIVITIES)[number];

@@ -11,7 +11,7 @@ import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError, loadConfig, type MonitoringConfig } from './config.js';
 import { bridgeOtelDiag, configureLogger, log } from './log.js';
 import { registerSecrets, secretsFromEnv } from './redact.js';
-import { STATUS_GAUGE_VALUE } from './model.js';
+import type { SelfActivity } from './model.js';
 import { HEALTH_CHECKS, type BreakerView } from './evaluate/checks.js';
 import { Evaluator } from './evaluate/evaluator.js';
 import { HealthBoard } from './evaluate/health.js';
@@ -20,7 +20,11 @@ import { SystemSampler } from './evaluate/sampler.js';
 import { healthRoutes } from './http/health.js';
 import { READ_METHODS, startServer, type RunningServer } from './http/server.js';
 import { installExitHooks, type ExitHooks } from './lifecycle.js';
+import { BotState } from './telemetry/bot-state.js';
+import { EventLoopDelay } from './telemetry/event-loop.js';
+import { gaugeReaders } from './telemetry/gauges.js';
 import { createInstruments } from './telemetry/instruments.js';
+import { parseApiHosts, subscribe } from './telemetry/subscribers.js';
 import { startSdk, type StartedSdk } from './telemetry/sdk.js';
 
 export const PACKAGE_NAME = 'polymarket-bot-monitoring';
@@ -47,7 +51,6 @@ type Global = typeof globalThis & { [INSTANCE]?: Promise<Monitor | undefined> };
 
 /** Time the first cycle may take before /metrics and /health answer without it. */
 const FIRST_CYCLE_WAIT_MS = 2_000;
-const MIB = 1024 * 1024;
 
 /**
  * Starts monitoring once per process: a second call (the preload and the bot's own code both
@@ -87,6 +90,8 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
 
   const sampler = new SystemSampler();
   const board = new HealthBoard();
+  const bot = new BotState(Date.now);
+  const eventLoop = new EventLoopDelay();
   // The breaker arrives with the evaluators; until then monitoring is never shed.
   const breaker: BreakerView = { tripped: false, reason: null };
   const alertView = { telegramConfigured: Boolean(config.telegramBotToken && config.telegramChatId), lastDelivery: null };
@@ -107,17 +112,25 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   let markReady: () => void = () => {};
   const firstCycle = new Promise<void>((resolve) => (markReady = resolve));
   let ready = false;
-  const evaluatingReader = createEvaluatingReader(config.monitorIntervalSeconds * 1000, () => {
-    if (stopping) return; // the final flush at shutdown is not a cycle
-    evaluator.runCycle();
-    if (!ready) {
-      ready = true;
-      markReady();
-    }
-  });
+  let onCollected: (ms: number) => void = () => {};
+  const evaluatingReader = createEvaluatingReader(
+    config.monitorIntervalSeconds * 1000,
+    () => {
+      if (stopping) return; // the final flush at shutdown is not a cycle
+      eventLoop.roll();
+      evaluator.runCycle();
+      if (!ready) {
+        ready = true;
+        markReady();
+      }
+    },
+    (ms) => onCollected(ms),
+  );
 
   const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true }) : undefined;
-  const views: ViewOptions[] = [];
+  // A safety net under the bounded label sets: no instrument of ours can hold more series than
+  // this, whatever a bot publishes (the SDK folds the excess into one overflow series).
+  const views: ViewOptions[] = [{ instrumentName: '*', meterName: PACKAGE_NAME, aggregationCardinalityLimit: 200 }];
   const sdk: StartedSdk = await startSdk({
     env,
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],
@@ -133,22 +146,30 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   const meter = sdk.meterProvider.getMeter(PACKAGE_NAME, VERSION);
   const instruments = createInstruments(
     meter,
-    {
-      cpuUsage: (observe) => observe(sampler.last.cpuPercent),
-      memoryUsage: (observe) => observe(sampler.last.rssBytes / MIB),
-      circuitBreaker: (observe) => observe(breaker.tripped ? 1 : 0),
-      componentStatus: (observe) => {
-        for (const [component, health] of board.entries()) {
-          if (health.status !== 'unknown') observe(STATUS_GAUGE_VALUE[health.status], { component });
-        }
-      },
-    },
+    gaugeReaders({ sampler, board, breaker: () => breaker, bot, eventLoop }),
     (name, error) => log().warn(`gauge ${name} could not be read: ${String(error)}`),
   );
+  const selfTime = (activity: SelfActivity, ms: number): void => {
+    if (ms > 0) instruments.counters.selfTime.add(ms / 1000, { activity });
+  };
+  onCollected = (ms) => selfTime('collection', ms);
   onCycleRecorded = (overall, seconds) => {
     instruments.counters.healthChecks.add(1, { status: overall });
     instruments.histograms.healthCheckDuration.record(seconds);
+    selfTime('evaluation', seconds * 1000);
   };
+  const unsubscribe = subscribe({
+    scanDuration: instruments.histograms.walletScanDuration,
+    tradeDuration: instruments.histograms.tradeExecutionDuration,
+    apiRequests: instruments.counters.apiRequests,
+    state: bot,
+    tracer: sdk.tracerProvider?.getTracer(PACKAGE_NAME, VERSION),
+    tracingAllowed: () => !breaker.tripped,
+    apiHosts: parseApiHosts(config.apiHosts),
+    onError: (where, error) => log().warn(`subscriber ${where} failed: ${String(error)}`),
+    now: Date.now,
+    monotonic: () => performance.now(),
+  });
   new HostMetrics({
     meterProvider: sdk.meterProvider,
     name: `${PACKAGE_NAME}-host`,
@@ -181,7 +202,11 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
         routes: {
           '/metrics': {
             methods: READ_METHODS,
-            handler: (req, res) => prometheus.getMetricsRequestHandler(req, res),
+            handler: (req, res) => {
+              const started = performance.now();
+              res.once('finish', () => selfTime('collection', performance.now() - started));
+              prometheus.getMetricsRequestHandler(req, res);
+            },
           },
         },
       }).then((server) => {
@@ -220,6 +245,8 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
       (closing ??= (async () => {
         stopping = true;
         hooks?.remove();
+        unsubscribe();
+        eventLoop.stop();
         const closed = running.then((list) => Promise.allSettled(list.map((s) => s?.close())));
         await Promise.allSettled([closed, sdk.shutdown()]);
       })()),

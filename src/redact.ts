@@ -100,6 +100,15 @@ export function registerSecrets(values: Iterable<string>): void {
   if (changed) rebuildKnownSecretsPattern();
 }
 
+/**
+ * Masks only the registered secret values. For public identifiers that look like keys by shape
+ * (a market's condition id is 0x + 64 hex) and must stay readable: the bot's real key, once
+ * registered from the environment, is still masked in them.
+ */
+export function maskKnownSecrets(s: string): string {
+  return knownSecretsPattern === null ? s : s.replace(knownSecretsPattern, REDACTED);
+}
+
 /** Forgets every registered value (tests, and a preload that restarts). */
 export function clearRegisteredSecrets(): void {
   knownSecrets.clear();

@@ -69,8 +69,10 @@ describe('instrument catalog', () => {
   it('exposes every catalog series through the Prometheus exporter under its exact name', async () => {
     const reader = new PrometheusExporter({ preventServerStart: true });
     const provider = new MeterProvider({ readers: [reader] });
-    const { histograms } = createInstruments(provider.getMeter('test'), gaugeStubs(), () => {});
+    const { histograms, counters } = createInstruments(provider.getMeter('test'), gaugeStubs(), () => {});
     for (const histogram of Object.values(histograms)) histogram.record(0.003);
+    // Counters whose label values are only known at run time appear with their first value.
+    counters.apiRequests.add(1, { api: 'clob', outcome: 'success' });
     const names = new Set(parseExposition(await exposition(reader)).map((s) => s.name.replace(/_(bucket|sum|count)$/, '')));
     for (const def of METRIC_LIST) expect(names, def.name).toContain(def.name);
     await provider.shutdown();
@@ -86,6 +88,19 @@ describe('instrument catalog', () => {
     const severities = samples.filter((s) => s.name === 'monitoring_alerts_sent_total').map((s) => s.labels.severity);
     expect(severities.sort()).toEqual(['critical', 'info', 'warning']);
     expect(samples.find((s) => s.name === 'monitoring_alerts_suppressed_total')?.value).toBe(0);
+    await provider.shutdown();
+  });
+
+  it('starts no counter series with labels missing', async () => {
+    const reader = new PrometheusExporter({ preventServerStart: true });
+    const provider = new MeterProvider({ readers: [reader] });
+    createInstruments(provider.getMeter('test'), gaugeStubs(), () => {});
+    const samples = parseExposition(await exposition(reader));
+    for (const def of METRIC_LIST.filter((m) => m.type === 'counter')) {
+      for (const sample of samples.filter((s) => s.name === def.name)) {
+        for (const label of def.labels) expect(sample.labels, `${def.name} without ${label}`).toHaveProperty(label);
+      }
+    }
     await provider.shutdown();
   });
 

@@ -51,8 +51,10 @@ function nonDefault(field: ConfigField): { value: unknown; text: string } {
       const value = (field.values as readonly string[]).find((v) => v !== field.default)!;
       return { value, text: value };
     }
-    case 'string':
-      return { value: 'custom-value.example', text: 'custom-value.example' };
+    case 'string': {
+      const value = ('example' in field && field.example) || 'custom-value.example';
+      return { value, text: value };
+    }
   }
 }
 
@@ -111,10 +113,12 @@ const SPEC: Record<string, [unknown, number?, number?]> = {
   MAX_RECOVERY_ATTEMPTS: [3, 1, 10],
   TELEGRAM_BOT_TOKEN: [undefined],
   TELEGRAM_CHAT_ID: [undefined],
+  TELEGRAM_API_URL: ['https://api.telegram.org'],
   ALERT_ON_TRADE: ['on'],
   ALERT_ON_ERROR: ['on'],
   ALERT_ON_CIRCUIT_BREAKER: ['on'],
   BOT_ENV: ['production'],
+  MONITORING_API_HOSTS: [undefined],
   MONITORING_STRICT: [false],
   MONITORING_LOG_LEVEL: ['info'],
   MONITORING_SHUTDOWN_TIMEOUT_MS: [2000, 100, 30000],

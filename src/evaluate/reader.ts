@@ -3,6 +3,7 @@
  * cycle. It sees the same collected data Prometheus sees, at MONITOR_INTERVAL_SECONDS, and
  * its cadence is independent of how often (or whether) anyone scrapes.
  */
+import { performance } from 'node:perf_hooks';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import {
   PeriodicExportingMetricReader,
@@ -28,11 +29,37 @@ class EvaluatingExporter implements PushMetricExporter {
   async shutdown(): Promise<void> {}
 }
 
-export function createEvaluatingReader(intervalMillis: number, runCycle: CycleRunner): PeriodicExportingMetricReader {
-  return new PeriodicExportingMetricReader({
-    exporter: new EvaluatingExporter(runCycle),
-    exportIntervalMillis: intervalMillis,
-    // A cycle is synchronous work on in-memory data; collection is the only part that waits.
-    exportTimeoutMillis: Math.min(intervalMillis, 5_000),
-  });
+/** Reports how long each of its collections took, for the plugin's self-time metric. */
+class EvaluatingReader extends PeriodicExportingMetricReader {
+  constructor(
+    options: ConstructorParameters<typeof PeriodicExportingMetricReader>[0],
+    private readonly onCollect: (ms: number) => void,
+  ) {
+    super(options);
+  }
+
+  override async collect(options?: Parameters<PeriodicExportingMetricReader['collect']>[0]) {
+    const started = performance.now();
+    try {
+      return await super.collect(options);
+    } finally {
+      this.onCollect(performance.now() - started);
+    }
+  }
+}
+
+export function createEvaluatingReader(
+  intervalMillis: number,
+  runCycle: CycleRunner,
+  onCollect: (ms: number) => void = () => {},
+): PeriodicExportingMetricReader {
+  return new EvaluatingReader(
+    {
+      exporter: new EvaluatingExporter(runCycle),
+      exportIntervalMillis: intervalMillis,
+      // A cycle is synchronous work on in-memory data; collection is the only part that waits.
+      exportTimeoutMillis: Math.min(intervalMillis, 5_000),
+    },
+    onCollect,
+  );
 }

@@ -6,7 +6,7 @@
  * monotonic sum only when it is missing and never appends unit suffixes, so instrument names
  * are written here exactly as exposed.
  */
-import { HEALTH_STATUSES, SEVERITIES } from '../model.js';
+import { HEALTH_STATUSES, SELF_ACTIVITIES, SEVERITIES } from '../model.js';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
@@ -100,6 +100,115 @@ export const METRICS = {
     labels: [],
     buckets: SECONDS_BUCKETS,
     seed: true,
+  },
+
+  // The bot's two hot paths, from the probe's TracingChannels.
+  walletScanDuration: {
+    name: 'monitoring_wallet_scan_duration_seconds',
+    type: 'histogram',
+    unit: 's',
+    help: 'Duration of one wallet scan, by outcome (success, failed, skipped, rejected, invalid, error, other).',
+    labels: ['outcome'],
+    buckets: SECONDS_BUCKETS,
+  },
+  tradeExecutionDuration: {
+    name: 'monitoring_trade_execution_duration_seconds',
+    type: 'histogram',
+    unit: 's',
+    help: 'Duration of one copied trade execution, by side (buy, sell, other) and outcome.',
+    labels: ['side', 'outcome'],
+    buckets: SECONDS_BUCKETS,
+  },
+  lastWalletScan: {
+    name: 'monitoring_last_wallet_scan_timestamp_seconds',
+    type: 'gauge',
+    unit: 's',
+    help: 'Unix time of the last successful wallet scan; `time() - this` is how stale the scans are.',
+    labels: [],
+  },
+  walletsWatched: {
+    name: 'monitoring_wallets_watched',
+    type: 'gauge',
+    unit: '',
+    help: 'Wallets the bot watches, as it last reported.',
+    labels: [],
+  },
+
+  // API health, from the probe or from fetch (undici) calls to known hosts.
+  apiRequests: {
+    name: 'monitoring_api_requests_total',
+    type: 'counter',
+    unit: '',
+    help: 'Calls to the APIs the bot depends on, by api and outcome (success, failure).',
+    labels: ['api', 'outcome'],
+  },
+  apiSuccessRatio: {
+    name: 'monitoring_api_success_ratio',
+    type: 'gauge',
+    unit: '1',
+    help: 'Share of successful calls per api over the last 5 minutes (absent when there were none).',
+    labels: ['api'],
+  },
+  apiConsecutiveFailures: {
+    name: 'monitoring_api_consecutive_failures',
+    type: 'gauge',
+    unit: '',
+    help: 'Failed calls in a row per api since its last success.',
+    labels: ['api'],
+  },
+
+  // Money and the bot's own risk controls.
+  dailyPnl: {
+    name: 'monitoring_daily_pnl_usd',
+    type: 'gauge',
+    unit: 'USD',
+    help: "The day's profit and loss in USD, as the bot last reported it.",
+    labels: [],
+  },
+  dailyLossRatio: {
+    name: 'monitoring_daily_loss_ratio',
+    type: 'gauge',
+    unit: '1',
+    help: "The day's loss as a share of the starting balance (0.15 = 15 %); 0 when in profit.",
+    labels: [],
+  },
+  tradeExecutorBreaker: {
+    name: 'monitoring_trade_executor_circuit_breaker',
+    type: 'gauge',
+    unit: '',
+    help: "The bot's own trading circuit breaker, read-only: 1 open (trading halted), 0 closed.",
+    labels: [],
+  },
+
+  // What the plugin costs the bot.
+  eventLoopDelayP50: {
+    name: 'monitoring_eventloop_delay_p50_seconds',
+    type: 'gauge',
+    unit: 's',
+    help: "Median event-loop delay of the bot's process over the last evaluation interval.",
+    labels: [],
+  },
+  eventLoopDelayP99: {
+    name: 'monitoring_eventloop_delay_p99_seconds',
+    type: 'gauge',
+    unit: 's',
+    help: "99th percentile event-loop delay of the bot's process over the last evaluation interval.",
+    labels: [],
+  },
+  eventLoopDelayMax: {
+    name: 'monitoring_eventloop_delay_max_seconds',
+    type: 'gauge',
+    unit: 's',
+    help: "Longest event-loop delay of the bot's process over the last evaluation interval.",
+    labels: [],
+  },
+  selfTime: {
+    name: 'monitoring_self_time_seconds_total',
+    type: 'counter',
+    unit: 's',
+    help: "Time the plugin itself spent, by activity (collection, evaluation, alert_delivery): its own overhead.",
+    labels: ['activity'],
+    initial: { activity: SELF_ACTIVITIES },
   },
 } as const satisfies Record<string, MetricDef>;
 

@@ -22,8 +22,13 @@ export interface Instruments {
   readonly histograms: Readonly<Record<HistogramKey, Histogram>>;
 }
 
-/** Every combination of the initial label values, e.g. {status: [a, b]} → [{status: a}, {status: b}]. */
+/**
+ * The label sets a counter starts at 0 with: every combination of its initial label values, e.g.
+ * {status: [a, b]} → [{status: a}, {status: b}]; [{}] for a counter without labels; none for a
+ * counter whose label values are only known at run time (they are started when first seen).
+ */
 export function initialLabelSets(def: MetricDef): Attributes[] {
+  if (def.labels.length > 0 && def.initial === undefined) return [];
   let sets: Attributes[] = [{}];
   for (const [label, values] of Object.entries(def.initial ?? {})) {
     sets = sets.flatMap((set) => values.map((value) => ({ ...set, [label]: value })));

@@ -16,8 +16,7 @@ import {
   serviceInstanceIdDetector,
 } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
-import type { MeterProvider } from '@opentelemetry/api';
-import { metrics } from '@opentelemetry/api';
+import { metrics, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -60,6 +59,8 @@ export interface SdkOptions {
 
 export interface StartedSdk {
   readonly meterProvider: MeterProvider;
+  /** Only when traces are exported: without an exporter no span is worth creating. */
+  readonly tracerProvider: TracerProvider | undefined;
   readonly otlp: { traces: boolean; metrics: boolean };
   shutdown(): Promise<void>;
 }
@@ -92,10 +93,12 @@ export async function startSdk({ env, readers, views }: SdkOptions): Promise<Sta
     logRecordProcessors: [],
   });
   sdk.start();
+  const internals = sdk as unknown as { _meterProvider?: MeterProvider; _tracerProvider?: TracerProvider };
   return {
+    tracerProvider: internals._tracerProvider,
     // Our own provider, not the global: if something registered a global first, our readers
     // still see our instruments.
-    meterProvider: (sdk as unknown as { _meterProvider?: MeterProvider })._meterProvider ?? metrics.getMeterProvider(),
+    meterProvider: internals._meterProvider ?? metrics.getMeterProvider(),
     otlp,
     shutdown: () => sdk.shutdown(),
   };

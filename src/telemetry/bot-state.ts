@@ -1,0 +1,134 @@
+/**
+ * What the bot has told the plugin, kept as plain values for the gauges, /health and the health
+ * checks. Every field is validated on the way in: the channels are a public contract and the
+ * payloads are untrusted (NaN, negative counts, huge strings, secrets in a reason).
+ */
+import type { ComponentReport, DailyPnlReport, MainBotState, TradeExecutorState, WalletMonitorState } from '../channels.js';
+import { redactText } from '../redact.js';
+import { ApiHealth } from './api-health.js';
+
+const MAX_FLAGS = 20;
+const MAX_REASON = 200;
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const nonNegative = (v: unknown): number | undefined => (finite(v) && v >= 0 ? v : undefined);
+
+export interface MainBotView {
+  flags: Record<string, boolean>;
+  lastHeartbeatAt: number | null;
+  reportedAt: number;
+}
+
+export interface WalletMonitorView {
+  walletsWatched: number | null;
+  memoryMb: number | null;
+  reportedAt: number;
+}
+
+export interface TradeExecutorView {
+  circuitBreakerOpen: boolean | null;
+  reason: string | null;
+  consecutiveLosses: number | null;
+  openPositions: number | null;
+  memoryMb: number | null;
+  reportedAt: number;
+}
+
+export interface PnlView {
+  pnlUsd: number;
+  startingBalanceUsd: number;
+  /** Loss as a share of the starting balance, 0 when in profit. */
+  lossRatio: number;
+  reportedAt: number;
+}
+
+export class BotState {
+  mainBot: MainBotView | null = null;
+  walletMonitor: WalletMonitorView | null = null;
+  tradeExecutor: TradeExecutorView | null = null;
+  pnl: PnlView | null = null;
+  /** Wall-clock ms of the last successful scan (traced or reported). */
+  lastSuccessfulScanAt: number | null = null;
+  readonly apis: ApiHealth;
+
+  constructor(private readonly now: () => number) {
+    this.apis = new ApiHealth(now);
+  }
+
+  scanSucceeded(at = this.now()): void {
+    if (this.lastSuccessfulScanAt === null || at > this.lastSuccessfulScanAt) this.lastSuccessfulScanAt = at;
+  }
+
+  reportPnl(report: DailyPnlReport): boolean {
+    const pnl = report?.pnlUsd;
+    const start = report?.startingBalanceUsd;
+    if (!finite(pnl) || !finite(start) || start <= 0) return false;
+    this.pnl = { pnlUsd: pnl, startingBalanceUsd: start, lossRatio: pnl < 0 ? -pnl / start : 0, reportedAt: this.now() };
+    return true;
+  }
+
+  reportComponent(report: ComponentReport): boolean {
+    const state = report?.state as unknown;
+    if (state === null || typeof state !== 'object') return false;
+    switch (report.component) {
+      case 'main_bot':
+        this.mainBot = this.mergeMainBot(state as MainBotState);
+        return true;
+      case 'wallet_monitor':
+        this.walletMonitor = this.mergeWalletMonitor(state as WalletMonitorState);
+        return true;
+      case 'trade_executor':
+        this.tradeExecutor = this.mergeTradeExecutor(state as TradeExecutorState);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private mergeMainBot(state: MainBotState): MainBotView {
+    const at = this.now();
+    const flags = { ...(this.mainBot?.flags ?? {}) };
+    if (state.flags && typeof state.flags === 'object') {
+      for (const [name, value] of Object.entries(state.flags)) {
+        if (typeof value !== 'boolean') continue;
+        if (!(name in flags) && Object.keys(flags).length >= MAX_FLAGS) continue;
+        flags[name.slice(0, 64)] = value;
+      }
+    }
+    return {
+      flags,
+      lastHeartbeatAt: state.heartbeat === true ? at : (this.mainBot?.lastHeartbeatAt ?? null),
+      reportedAt: at,
+    };
+  }
+
+  private mergeWalletMonitor(state: WalletMonitorState): WalletMonitorView {
+    const previous = this.walletMonitor;
+    const lastScanAt = nonNegative(state.lastScanAt);
+    if (lastScanAt !== undefined) this.scanSucceeded(lastScanAt);
+    return {
+      walletsWatched: nonNegative(state.walletsWatched) ?? previous?.walletsWatched ?? null,
+      memoryMb: nonNegative(state.memoryMb) ?? previous?.memoryMb ?? null,
+      reportedAt: this.now(),
+    };
+  }
+
+  private mergeTradeExecutor(state: TradeExecutorState): TradeExecutorView {
+    const previous = this.tradeExecutor;
+    const open = typeof state.circuitBreakerOpen === 'boolean' ? state.circuitBreakerOpen : (previous?.circuitBreakerOpen ?? null);
+    const reason =
+      typeof state.reason === 'string' && state.reason.trim() !== ''
+        ? redactText(state.reason.slice(0, MAX_REASON))
+        : typeof state.circuitBreakerOpen === 'boolean'
+          ? null // a new breaker state without a reason clears the old reason
+          : (previous?.reason ?? null);
+    return {
+      circuitBreakerOpen: open,
+      reason,
+      consecutiveLosses: nonNegative(state.consecutiveLosses) ?? previous?.consecutiveLosses ?? null,
+      openPositions: nonNegative(state.openPositions) ?? previous?.openPositions ?? null,
+      memoryMb: nonNegative(state.memoryMb) ?? previous?.memoryMb ?? null,
+      reportedAt: this.now(),
+    };
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * What each observable gauge reports. Every reader only reads state that the evaluation cycle
+ * or the subscribers already hold: a Prometheus scrape costs a few property reads per gauge.
+ */
+import { STATUS_GAUGE_VALUE } from '../model.js';
+import type { BreakerView } from '../evaluate/checks.js';
+import type { HealthBoard } from '../evaluate/health.js';
+import type { SystemSampler } from '../evaluate/sampler.js';
+import type { BotState } from './bot-state.js';
+import type { EventLoopDelay } from './event-loop.js';
+import type { GaugeKey, GaugeReader } from './instruments.js';
+
+export interface GaugeSources {
+  readonly sampler: SystemSampler;
+  readonly board: HealthBoard;
+  readonly breaker: () => BreakerView;
+  readonly bot: BotState;
+  readonly eventLoop: EventLoopDelay;
+}
+
+const MIB = 1024 * 1024;
+
+export function gaugeReaders({ sampler, board, breaker, bot, eventLoop }: GaugeSources): Record<GaugeKey, GaugeReader> {
+  return {
+    cpuUsage: (observe) => observe(sampler.last.cpuPercent),
+    memoryUsage: (observe) => observe(sampler.last.rssBytes / MIB),
+    circuitBreaker: (observe) => observe(breaker().tripped ? 1 : 0),
+    componentStatus: (observe) => {
+      for (const [component, health] of board.entries()) {
+        if (health.status !== 'unknown') observe(STATUS_GAUGE_VALUE[health.status], { component });
+      }
+    },
+    lastWalletScan: (observe) => {
+      if (bot.lastSuccessfulScanAt !== null) observe(bot.lastSuccessfulScanAt / 1000);
+    },
+    walletsWatched: (observe) => {
+      const watched = bot.walletMonitor?.walletsWatched;
+      if (watched !== undefined && watched !== null) observe(watched);
+    },
+    apiSuccessRatio: (observe) => {
+      for (const api of bot.apis.apis()) {
+        const ratio = bot.apis.successRatio(api);
+        if (ratio !== undefined) observe(ratio, { api });
+      }
+    },
+    apiConsecutiveFailures: (observe) => {
+      for (const api of bot.apis.apis()) observe(bot.apis.consecutiveFailures(api), { api });
+    },
+    dailyPnl: (observe) => {
+      if (bot.pnl) observe(bot.pnl.pnlUsd);
+    },
+    dailyLossRatio: (observe) => {
+      if (bot.pnl) observe(bot.pnl.lossRatio);
+    },
+    tradeExecutorBreaker: (observe) => {
+      const open = bot.tradeExecutor?.circuitBreakerOpen;
+      if (typeof open === 'boolean') observe(open ? 1 : 0);
+    },
+    eventLoopDelayP50: (observe) => {
+      const w = eventLoop.last;
+      if (w) observe(w.p50);
+    },
+    eventLoopDelayP99: (observe) => {
+      const w = eventLoop.last;
+      if (w) observe(w.p99);
+    },
+    eventLoopDelayMax: (observe) => {
+      const w = eventLoop.last;
+      if (w) observe(w.max);
+    },
+  };
+}

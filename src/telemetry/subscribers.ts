@@ -1,0 +1,323 @@
+/**
+ * Channel subscribers: turn the probe's messages (and fetch calls seen through undici's own
+ * diagnostics channels) into spans, histograms and the bot state the gauges read.
+ *
+ * They run on the bot's hot path, synchronously, inside its call: no I/O, no throwing, nothing
+ * that can wait until collection time. Per-operation state lives in a WeakMap keyed by the
+ * channel message, so an operation that never settles leaks nothing.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import diagnostics from 'node:diagnostics_channel';
+import { SpanStatusCode, context as otelContext, trace, type Counter, type Histogram, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  CHANNELS,
+  TRACING_CHANNELS,
+  type ApiCallReport,
+  type ComponentReport,
+  type DailyPnlReport,
+  type TradeExecutionContext,
+  type TradeOrder,
+  type WalletScanContext,
+} from '../channels.js';
+import { API_OUTCOMES, type Outcome, type Side } from '../model.js';
+import { maskKnownSecrets, redactText, shortAddress } from '../redact.js';
+import { apiLabel } from './api-health.js';
+import type { BotState } from './bot-state.js';
+
+export interface TradeEvent {
+  readonly order: TradeOrder;
+  readonly side: Side;
+  readonly outcome: Outcome;
+  readonly seconds: number;
+  /** Redacted, one line; only when the execution threw or rejected. */
+  readonly error?: string;
+}
+
+export interface SubscriberDeps {
+  readonly scanDuration: Histogram;
+  readonly tradeDuration: Histogram;
+  readonly apiRequests: Counter;
+  readonly state: BotState;
+  /** Undefined when no span exporter is configured: then no span is ever created. */
+  readonly tracer?: Tracer;
+  /** Asked at the start of each operation: false while the monitoring breaker sheds work. */
+  readonly tracingAllowed?: () => boolean;
+  /** Host → api name for fetch calls; hosts not listed are ignored. */
+  readonly apiHosts: ReadonlyMap<string, string>;
+  readonly onTrade?: (event: TradeEvent) => void;
+  readonly onError: (where: string, error: unknown) => void;
+  /** Wall clock, ms. */
+  readonly now: () => number;
+  /** Monotonic clock, ms. */
+  readonly monotonic: () => number;
+}
+
+const OUTCOME_WORDS: Readonly<Record<string, Outcome>> = {
+  success: 'success', succeeded: 'success', ok: 'success', filled: 'success', executed: 'success',
+  matched: 'success', completed: 'success', done: 'success', placed: 'success',
+  failed: 'failed', failure: 'failed', unfilled: 'failed', cancelled: 'failed', canceled: 'failed', expired: 'failed',
+  skipped: 'skipped', skip: 'skipped', ignored: 'skipped', noop: 'skipped',
+  rejected: 'rejected', denied: 'rejected', refused: 'rejected',
+  invalid: 'invalid',
+  error: 'error', errored: 'error',
+};
+
+/** The outcome a normal return stands for: the result's `outcome` or `status` word, else success. */
+export function outcomeOf(result: unknown): Outcome {
+  if (result === null || typeof result !== 'object') return 'success';
+  const word = (result as { outcome?: unknown }).outcome ?? (result as { status?: unknown }).status;
+  if (typeof word !== 'string') return 'success';
+  return OUTCOME_WORDS[word.trim().toLowerCase()] ?? 'other';
+}
+
+export function sideOf(side: unknown): Side {
+  if (typeof side !== 'string') return 'other';
+  const s = side.trim().toLowerCase();
+  return s === 'buy' || s === 'b' || s === 'bid' ? 'buy' : s === 'sell' || s === 's' || s === 'ask' ? 'sell' : 'other';
+}
+
+/** Polymarket's and Polygon's public endpoints; MONITORING_API_HOSTS adds to these. */
+export const DEFAULT_API_HOSTS: ReadonlyMap<string, string> = new Map([
+  ['clob.polymarket.com', 'clob'],
+  ['data-api.polymarket.com', 'data_api'],
+  ['gamma-api.polymarket.com', 'gamma'],
+  ['polygon-rpc.com', 'polygon_rpc'],
+  ['polygon-bor-rpc.publicnode.com', 'polygon_rpc'],
+  ['polygon.llamarpc.com', 'polygon_rpc'],
+  ['rpc.ankr.com', 'polygon_rpc'],
+  ['polygon-mainnet.g.alchemy.com', 'polygon_rpc'],
+  ['polygon-mainnet.infura.io', 'polygon_rpc'],
+]);
+
+export function parseApiHosts(spec: string | undefined): Map<string, string> {
+  const hosts = new Map(DEFAULT_API_HOSTS);
+  for (const pair of (spec ?? '').split(',')) {
+    const [host, api] = pair.split('=').map((s) => s.trim().toLowerCase());
+    if (host && api) hosts.set(host, apiLabel(api));
+  }
+  return hosts;
+}
+
+interface Operation {
+  readonly started: number;
+  readonly span: Span | undefined;
+}
+
+const MAX_ATTR = 120;
+const textAttr = (value: unknown): string | undefined =>
+  typeof value === 'string' ? redactText(value.slice(0, MAX_ATTR)) : undefined;
+const numberAttr = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return redactText(message.split('\n')[0]!.slice(0, 300));
+}
+
+export function subscribe(deps: SubscriberDeps): () => void {
+  const { state, tracer, monotonic, now } = deps;
+  const operations = new WeakMap<object, Operation>();
+  // The span of the operation the current async context runs in: API calls made during a scan or
+  // a trade become its span events (retries included).
+  const activeSpan = tracer ? new AsyncLocalStorage<{ span?: Span | undefined }>() : undefined;
+  const unsubscribers: (() => void)[] = [];
+  const guard =
+    <A extends unknown[]>(where: string, fn: (...args: A) => void) =>
+    (...args: A): void => {
+      try {
+        fn(...args);
+      } catch (error) {
+        deps.onError(where, error);
+      }
+    };
+
+  const begin = (message: object, name: string, attributes: () => Record<string, string | number | undefined>): Operation => {
+    let op = operations.get(message);
+    if (op) return op;
+    let span: Span | undefined;
+    if (tracer && (deps.tracingAllowed?.() ?? true)) {
+      const parent = activeSpan?.getStore()?.span;
+      const ctx = parent ? trace.setSpan(otelContext.active(), parent) : otelContext.active();
+      const attrs: Record<string, string | number> = {};
+      for (const [key, value] of Object.entries(attributes())) if (value !== undefined) attrs[key] = value;
+      span = tracer.startSpan(name, { attributes: attrs }, ctx);
+    }
+    op = { started: monotonic(), span };
+    operations.set(message, op);
+    return op;
+  };
+
+  const finish = (message: { result?: unknown; error?: unknown }, record: (seconds: number, outcome: Outcome, error?: string) => void): void => {
+    const op = operations.get(message);
+    if (!op) return;
+    operations.delete(message);
+    const seconds = Math.max(0, (monotonic() - op.started) / 1000);
+    const failed = 'error' in message;
+    const outcome: Outcome = failed ? 'error' : outcomeOf(message.result);
+    const error = failed ? errorText(message.error) : undefined;
+    record(seconds, outcome, error);
+    if (op.span) {
+      op.span.setAttribute('polymarket.outcome', outcome);
+      if (failed) {
+        op.span.recordException({ name: 'Error', message: error ?? 'error' });
+        op.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+      } else if (outcome !== 'success' && outcome !== 'skipped') {
+        op.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+      }
+      op.span.end();
+    }
+  };
+
+  /** Subscribes to one TracingChannel; the operation ends at `end` (sync) or `asyncEnd` (promise). */
+  const traced = <M extends { result?: unknown; error?: unknown }>(
+    channelName: string,
+    start: (message: M) => Operation,
+    done: (message: M) => void,
+  ): void => {
+    const channel = diagnostics.tracingChannel<object, M>(channelName);
+    const handlers = {
+      start: guard(`${channelName} start`, (message: M) => void start(message)),
+      end: guard(`${channelName} end`, (message: M) => {
+        // A sync operation has its result or error by now; a promise has neither until asyncEnd.
+        if ('result' in message || 'error' in message) done(message);
+      }),
+      asyncStart: () => {},
+      asyncEnd: guard(`${channelName} asyncEnd`, (message: M) => done(message)),
+      error: () => {},
+    };
+    channel.subscribe(handlers);
+    if (activeSpan) {
+      // Runs before the start event; must never throw (a throwing transform is an uncaught exception).
+      channel.start.bindStore(activeSpan, (message) => {
+        try {
+          return { span: start(message).span };
+        } catch (error) {
+          deps.onError(`${channelName} bindStore`, error);
+          return {};
+        }
+      });
+    }
+    unsubscribers.push(() => {
+      channel.unsubscribe(handlers);
+      if (activeSpan) channel.start.unbindStore(activeSpan);
+    });
+  };
+
+  traced<WalletScanContext>(
+    TRACING_CHANNELS.walletScan,
+    (message) =>
+      begin(message, 'wallet.scan', () => ({
+        'polymarket.wallet': typeof message.wallet === 'string' ? shortAddress(message.wallet) : undefined,
+      })),
+    (message) =>
+      finish(message, (seconds, outcome) => {
+        deps.scanDuration.record(seconds, { outcome });
+        if (outcome === 'success') state.scanSucceeded(now());
+      }),
+  );
+
+  traced<TradeExecutionContext>(
+    TRACING_CHANNELS.tradeExecution,
+    (message) =>
+      begin(message, 'trade.execute', () => {
+        const order = (message.order ?? {}) as TradeOrder;
+        return {
+          'polymarket.side': sideOf(order.side),
+          // A condition id is public and looks like a key by shape: mask only real, registered secrets.
+          'polymarket.market_id': typeof order.market === 'string' ? maskKnownSecrets(order.market.slice(0, MAX_ATTR)) : undefined,
+          'polymarket.size': numberAttr(order.size),
+          'polymarket.price': numberAttr(order.price),
+          'polymarket.source_wallet': typeof order.sourceWallet === 'string' ? shortAddress(order.sourceWallet) : undefined,
+        };
+      }),
+    (message) =>
+      finish(message, (seconds, outcome, error) => {
+        const order = (message.order ?? {}) as TradeOrder;
+        const side = sideOf(order.side);
+        deps.tradeDuration.record(seconds, { side, outcome });
+        deps.onTrade?.({ order, side, outcome, seconds, ...(error === undefined ? {} : { error }) });
+      }),
+  );
+
+  // APIs the probe reports on are its to report: fetch calls to them are not counted twice.
+  const probeApis = new Set<string>();
+  const seenApis = new Set<string>();
+  const countApiCall = (api: string, ok: boolean): string => {
+    const label = state.apis.record(api, ok);
+    if (!seenApis.has(label)) {
+      // Both outcomes exist from the first call on, so rate() over either works at once.
+      seenApis.add(label);
+      for (const outcome of API_OUTCOMES) deps.apiRequests.add(0, { api: label, outcome });
+    }
+    deps.apiRequests.add(1, { api: label, outcome: ok ? 'success' : 'failure' });
+    return label;
+  };
+
+  const plain = <M>(channelName: string, handler: (message: M) => void): void => {
+    const wrapped = guard(channelName, (message: unknown) => handler(message as M));
+    diagnostics.subscribe(channelName, wrapped);
+    unsubscribers.push(() => diagnostics.unsubscribe(channelName, wrapped));
+  };
+
+  plain<ApiCallReport>(CHANNELS.apiCall, (report) => {
+    if (report === null || typeof report !== 'object' || typeof report.ok !== 'boolean') return;
+    const api = apiLabel(report.api);
+    probeApis.add(api);
+    const label = countApiCall(api, report.ok);
+    const span = activeSpan?.getStore()?.span;
+    if (span) {
+      const attempt = numberAttr(report.attempt);
+      const attrs: Record<string, string | number | boolean> = { 'polymarket.api': label, 'polymarket.api.ok': report.ok };
+      const status = numberAttr(report.status);
+      const duration = numberAttr(report.durationMs);
+      if (status !== undefined) attrs['http.response.status_code'] = status;
+      if (duration !== undefined) attrs['polymarket.api.duration_ms'] = duration;
+      if (attempt !== undefined) attrs['polymarket.api.attempt'] = attempt;
+      span.addEvent(attempt !== undefined && attempt > 1 ? 'retry' : 'api.call', attrs);
+    }
+  });
+
+  plain<DailyPnlReport>(CHANNELS.dailyPnl, (report) => void state.reportPnl(report));
+  plain<ComponentReport>(CHANNELS.component, (report) => {
+    if (report !== null && typeof report === 'object') state.reportComponent(report);
+  });
+
+  // fetch() in Node is undici, which publishes every request on its own diagnostics channels.
+  const requests = new WeakMap<object, string>();
+  const hostApi = (origin: unknown): string | undefined => {
+    try {
+      const host = new URL(String(origin)).hostname.toLowerCase();
+      return deps.apiHosts.get(host);
+    } catch {
+      return undefined;
+    }
+  };
+  plain<{ request: { origin?: unknown } }>('undici:request:create', ({ request }) => {
+    const api = hostApi(request?.origin);
+    if (api !== undefined && !probeApis.has(api)) requests.set(request, api);
+  });
+  plain<{ request: object; response: { statusCode?: number } }>('undici:request:headers', ({ request, response }) => {
+    const api = requests.get(request);
+    if (api === undefined) return;
+    requests.delete(request);
+    const status = response?.statusCode ?? 0;
+    // The API is degraded when it fails or throttles; a 4xx about the bot's own request is not.
+    countApiCall(api, status > 0 && status < 500 && status !== 429);
+  });
+  plain<{ request: object }>('undici:request:error', ({ request }) => {
+    const api = requests.get(request);
+    if (api === undefined) return;
+    requests.delete(request);
+    countApiCall(api, false);
+  });
+
+  return () => {
+    for (const unsubscribe of unsubscribers.splice(0)) {
+      try {
+        unsubscribe();
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+}
