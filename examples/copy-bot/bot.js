@@ -6,8 +6,18 @@
 // It watches 25 generated wallets, scans them every few seconds with random latency and
 // occasional failures, copies some of the trades it finds with random latency and outcomes, and
 // lets its daily PnL drift. Nothing here talks to Polymarket or holds a key.
+//
+// Everything it tells the monitoring goes through the probe: a few function calls that cost
+// nothing when the plugin is not loaded (`node examples/copy-bot/bot.js` runs it bare).
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  reportApiCall,
+  reportComponent,
+  reportDailyPnl,
+  traceTradeExecution,
+  traceWalletScan,
+} from 'polymarket-bot-monitoring/probe';
 
 function numberFromEnv(name, fallback, min, max) {
   const raw = process.env[name];
@@ -35,7 +45,7 @@ const settings = {
 const STARTING_BALANCE_USD = 10_000;
 const wallets = Array.from({ length: settings.wallets }, () => `0x${randomBytes(20).toString('hex')}`);
 const markets = Array.from({ length: 8 }, () => `0x${randomBytes(32).toString('hex')}`);
-const state = { pnlUsd: 0, trades: 0, failedScans: 0, openPositions: 0, running: true };
+const state = { pnlUsd: 0, trades: 0, failedScans: 0, openPositions: 0, consecutiveLosses: 0, lastScanAt: undefined, running: true };
 // Ctrl-C must stop the bot at once, not after the current sleep.
 const stopping = new AbortController();
 const pause = (ms) => sleep(ms, undefined, { signal: stopping.signal }).catch(() => {});
@@ -44,9 +54,25 @@ const pick = (list) => list[Math.floor(Math.random() * list.length)];
 const latency = (minMs, maxMs) => pause((minMs + Math.random() * (maxMs - minMs)) * settings.latencyScale);
 const fails = () => Math.random() < settings.failureRate;
 
+/** One simulated API call, reported with its outcome; a failed first try is retried once. */
+async function callApi(api, minMs, maxMs) {
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const started = performance.now();
+    await latency(minMs, maxMs);
+    const ok = !fails();
+    reportApiCall({ api, ok, durationMs: performance.now() - started, status: ok ? 200 : 503, attempt });
+    if (ok) return;
+  }
+  throw new Error(`${api} unavailable (503) after 2 attempts`);
+}
+
 async function scanWallet(wallet) {
-  await latency(20, 250);
-  if (fails()) throw new Error(`data API timeout while scanning ${wallet}`);
+  try {
+    await callApi('data_api', 20, 250);
+  } catch {
+    throw new Error(`data API timeout while scanning ${wallet}`);
+  }
+  state.lastScanAt = Date.now();
   // Most scans find nothing new; some find a trade worth copying.
   return Math.random() < 0.15
     ? [{ market: pick(markets), side: Math.random() < 0.5 ? 'BUY' : 'SELL', size: Math.round(5 + Math.random() * 95), price: Number((0.05 + Math.random() * 0.9).toFixed(2)), sourceWallet: wallet }]
@@ -54,13 +80,39 @@ async function scanWallet(wallet) {
 }
 
 async function executeTrade(order) {
-  await latency(30, 400);
+  if (tradingHalted()) return { status: 'skipped', reason: 'daily loss limit reached' };
+  if (order.size * order.price < 1) return { status: 'rejected', reason: 'below the minimum order size' };
+  await callApi('clob', 30, 400);
   if (fails()) throw new Error('CLOB rejected the order: insufficient liquidity');
   state.trades += 1;
   state.openPositions += order.side === 'BUY' ? 1 : -Math.min(1, state.openPositions);
   // A copied trade moves the day's PnL a little, either way.
-  state.pnlUsd += (Math.random() - 0.52) * order.size * order.price;
+  const change = (Math.random() - 0.52) * order.size * order.price;
+  state.pnlUsd += change;
+  state.consecutiveLosses = change < 0 ? state.consecutiveLosses + 1 : 0;
   return { status: 'filled', filledSize: order.size };
+}
+
+/** The bot's own risk breaker: no new trades once the day's loss reaches 15 %. */
+function tradingHalted() {
+  return -dailyPnlUsd() >= 0.15 * STARTING_BALANCE_USD;
+}
+
+function reportState() {
+  reportDailyPnl({ pnlUsd: dailyPnlUsd(), startingBalanceUsd: STARTING_BALANCE_USD });
+  reportComponent('main_bot', { flags: { signing_key_present: true, config_valid: true }, heartbeat: true });
+  reportComponent('wallet_monitor', {
+    walletsWatched: wallets.length,
+    memoryMb: process.memoryUsage().heapUsed / 1024 / 1024,
+    lastScanAt: state.lastScanAt,
+  });
+  const halted = tradingHalted();
+  reportComponent('trade_executor', {
+    circuitBreakerOpen: halted,
+    ...(halted ? { reason: 'daily loss limit reached' } : {}),
+    consecutiveLosses: state.consecutiveLosses,
+    openPositions: state.openPositions,
+  });
 }
 
 function dailyPnlUsd() {
@@ -72,11 +124,12 @@ function dailyPnlUsd() {
 async function scanLoop() {
   while (state.running) {
     const started = Date.now();
+    reportState();
     for (const wallet of wallets) {
       if (!state.running) return;
       let found = [];
       try {
-        found = await scanWallet(wallet);
+        found = await traceWalletScan(wallet, () => scanWallet(wallet));
       } catch (error) {
         state.failedScans += 1;
         console.log(`scan failed: ${error.message.replace(wallet, `…${wallet.slice(-6)}`)}`);
@@ -84,7 +137,7 @@ async function scanLoop() {
       }
       for (const order of found) {
         try {
-          await executeTrade(order);
+          await traceTradeExecution(order, () => executeTrade(order));
         } catch (error) {
           console.log(`trade failed: ${error.message}`);
         }

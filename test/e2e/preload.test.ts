@@ -66,6 +66,36 @@ describe('demo bot with the preload', () => {
     expect(body).toMatch(/^process_memory_usage/m);
   });
 
+  it('turns what the demo bot publishes through the probe into every catalog series', async () => {
+    const env = await ports();
+    const bot = spawnBot({ env: { ...env, MONITOR_INTERVAL_SECONDS: '5', DEMO_SCAN_INTERVAL_MS: '100', DEMO_LATENCY_SCALE: '0.05' } });
+    await bot.waitForLine(/monitoring started/);
+    const url = `http://127.0.0.1:${env.METRICS_PORT}/metrics`;
+    let samples: ReturnType<typeof parseExposition> = [];
+    const missing = () =>
+      METRIC_LIST.filter((def) => !samples.some((s) => s.name === (def.type === 'histogram' ? `${def.name}_count` : def.name))).map((d) => d.name);
+    // Event-loop gauges appear after the second cycle (5 s); trades are random: poll, bounded.
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      samples = parseExposition((await get(url)).body);
+      if (missing().length === 0) break;
+    }
+    expect(missing()).toEqual([]);
+    const value = (name: string, labels: Record<string, string> = {}) =>
+      samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+    expect(value('monitoring_wallet_scan_duration_seconds_count', { outcome: 'success' })).toBeGreaterThan(0);
+    expect(value('monitoring_wallets_watched')).toBe(25);
+    expect(value('monitoring_api_requests_total', { api: 'data_api', outcome: 'success' })).toBeGreaterThan(0);
+    expect(value('monitoring_api_success_ratio', { api: 'data_api' })).toBeGreaterThan(0.5);
+    expect(value('monitoring_daily_loss_ratio')).toBeGreaterThanOrEqual(0);
+    expect(value('monitoring_trade_executor_circuit_breaker')).toBe(0);
+    // The last successful scan was moments ago (clock of the same machine).
+    expect(Math.abs(Date.now() / 1000 - value('monitoring_last_wallet_scan_timestamp_seconds')!)).toBeLessThan(10);
+    expect(value('monitoring_eventloop_delay_p99_seconds')).toBeLessThan(1);
+    expect(value('monitoring_self_time_seconds_total', { activity: 'collection' })).toBeGreaterThan(0);
+    // No raw address or order id in any label.
+    for (const s of samples) for (const v of Object.values(s.labels)) expect(v).not.toMatch(/0x[0-9a-f]{40}/i);
+  });
+
   it('answers /health with JSON describing every component', async () => {
     const env = await ports();
     const bot = spawnBot({ env });
