@@ -109,6 +109,19 @@ export function maskKnownSecrets(s: string): string {
   return knownSecretsPattern === null ? s : s.replace(knownSecretsPattern, REDACTED);
 }
 
+/** Beyond this a string is not worth scanning on the bot's time: it is dropped whole. */
+const MAX_SCANNED = 64 * 1024;
+
+/**
+ * Redacts, then cuts to at most `max` characters. In that order: cutting first could shorten a key below
+ * the length its pattern needs and let most of it through.
+ */
+export function redactAndTruncate(s: string, max: number): string {
+  if (s.length > MAX_SCANNED) return `${REDACTED} (${s.length} characters)`;
+  const redacted = redactText(s);
+  return redacted.length > max ? redacted.slice(0, max) : redacted;
+}
+
 /** Forgets every registered value (tests, and a preload that restarts). */
 export function clearRegisteredSecrets(): void {
   knownSecrets.clear();

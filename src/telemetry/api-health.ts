@@ -4,6 +4,8 @@
  * tracked (further names fold into `other`), so a bot reporting free text cannot grow it.
  */
 
+import { maskKnownSecrets } from '../redact.js';
+
 const BUCKET_MS = 30_000;
 const BUCKETS = 10; // 10 × 30 s = the 5-minute window the README documents
 export const API_WINDOW_MS = BUCKET_MS * BUCKETS;
@@ -22,7 +24,8 @@ interface Series {
 export function apiLabel(raw: unknown): string {
   if (typeof raw !== 'string') return 'other';
   const name = raw.trim().toLowerCase().replace(/[-\s.]+/g, '_');
-  return API_NAME.test(name) ? name : 'other';
+  // A registered secret that happens to look like an api name must never become a label.
+  return API_NAME.test(name) && maskKnownSecrets(raw) === raw ? name : 'other';
 }
 
 export class ApiHealth {

@@ -4,7 +4,7 @@
  * payloads are untrusted (NaN, negative counts, huge strings, secrets in a reason).
  */
 import type { ComponentReport, DailyPnlReport, MainBotState, TradeExecutorState, WalletMonitorState } from '../channels.js';
-import { redactText } from '../redact.js';
+import { redactAndTruncate } from '../redact.js';
 import { ApiHealth } from './api-health.js';
 
 const MAX_FLAGS = 20;
@@ -91,8 +91,9 @@ export class BotState {
     if (state.flags && typeof state.flags === 'object') {
       for (const [name, value] of Object.entries(state.flags)) {
         if (typeof value !== 'boolean') continue;
-        if (!(name in flags) && Object.keys(flags).length >= MAX_FLAGS) continue;
-        flags[name.slice(0, 64)] = value;
+        const key = name.slice(0, 64);
+        if (!Object.hasOwn(flags, key) && Object.keys(flags).length >= MAX_FLAGS) continue;
+        flags[key] = value;
       }
     }
     return {
@@ -118,7 +119,7 @@ export class BotState {
     const open = typeof state.circuitBreakerOpen === 'boolean' ? state.circuitBreakerOpen : (previous?.circuitBreakerOpen ?? null);
     const reason =
       typeof state.reason === 'string' && state.reason.trim() !== ''
-        ? redactText(state.reason.slice(0, MAX_REASON))
+        ? redactAndTruncate(state.reason, MAX_REASON)
         : typeof state.circuitBreakerOpen === 'boolean'
           ? null // a new breaker state without a reason clears the old reason
           : (previous?.reason ?? null);

@@ -20,7 +20,7 @@ import {
   type WalletScanContext,
 } from '../channels.js';
 import { API_OUTCOMES, type Outcome, type Side } from '../model.js';
-import { maskKnownSecrets, redactText, shortAddress } from '../redact.js';
+import { maskKnownSecrets, redactAndTruncate, shortAddress } from '../redact.js';
 import { apiLabel } from './api-health.js';
 import type { BotState } from './bot-state.js';
 
@@ -103,15 +103,14 @@ interface Operation {
   readonly span: Span | undefined;
 }
 
-const MAX_ATTR = 120;
-const textAttr = (value: unknown): string | undefined =>
-  typeof value === 'string' ? redactText(value.slice(0, MAX_ATTR)) : undefined;
+/** Longer than any market id: something else, and not worth an attribute. */
+const MAX_MARKET_ID = 128;
 const numberAttr = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
 function errorText(error: unknown): string {
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return redactText(message.split('\n')[0]!.slice(0, 300));
+  return redactAndTruncate(message.split('\n')[0]!, 300);
 }
 
 export function subscribe(deps: SubscriberDeps): () => void {
@@ -224,7 +223,8 @@ export function subscribe(deps: SubscriberDeps): () => void {
         return {
           'polymarket.side': sideOf(order.side),
           // A condition id is public and looks like a key by shape: mask only real, registered secrets.
-          'polymarket.market_id': typeof order.market === 'string' ? maskKnownSecrets(order.market.slice(0, MAX_ATTR)) : undefined,
+          'polymarket.market_id':
+            typeof order.market === 'string' && order.market.length <= MAX_MARKET_ID ? maskKnownSecrets(order.market) : undefined,
           'polymarket.size': numberAttr(order.size),
           'polymarket.price': numberAttr(order.price),
           'polymarket.source_wallet': typeof order.sourceWallet === 'string' ? shortAddress(order.sourceWallet) : undefined,
