@@ -335,6 +335,26 @@ export const CONFIG_FIELDS = [
     description: 'Deployment environment; staging prefixes every message with [STAGING].',
   },
   {
+    key: 'staleAfterSeconds',
+    env: 'STALE_AFTER_SECONDS',
+    kind: 'integer',
+    default: 120,
+    min: 10,
+    max: 86400,
+    description: "Age at which the bot's main-loop heartbeat or last successful wallet scan is degraded; four times it is critical.",
+  },
+  {
+    key: 'adminToken',
+    env: 'MONITORING_ADMIN_TOKEN',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    pattern: /^[\x21-\x7e]{16,}$/,
+    expected: 'at least 16 printable characters',
+    example: 'admin-token-0123456789',
+    description: 'Bearer token for POST /admin/circuit-breaker/reset; unset, the route does not exist.',
+  },
+  {
     key: 'apiHosts',
     env: 'MONITORING_API_HOSTS',
     kind: 'string',
@@ -409,6 +429,8 @@ export interface MonitoringConfig {
   alertOnCircuitBreaker: NotifyMode;
   botEnv: BotEnv;
   apiHosts: string | undefined;
+  staleAfterSeconds: number;
+  adminToken: string | undefined;
   strict: boolean;
   logLevel: LogLevel;
   shutdownTimeoutMs: number;

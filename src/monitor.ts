@@ -12,11 +12,18 @@ import { ConfigError, loadConfig, type MonitoringConfig } from './config.js';
 import { bridgeOtelDiag, configureLogger, log } from './log.js';
 import { registerSecrets, secretsFromEnv } from './redact.js';
 import type { SelfActivity } from './model.js';
-import { HEALTH_CHECKS, type BreakerView } from './evaluate/checks.js';
+import { createLogSink } from './alerts/log-sink.js';
+import { Notifier, type Draft } from './alerts/notifier.js';
+import { createTelegramSink } from './alerts/telegram.js';
+import type { AlertSink, DeliveryObserver } from './alerts/types.js';
+import { AlertHistory, type Decision } from './evaluate/alert-history.js';
+import { MonitoringCircuitBreaker, type BreakerTransition } from './evaluate/breaker.js';
+import { HEALTH_CHECKS } from './evaluate/checks.js';
 import { Evaluator } from './evaluate/evaluator.js';
 import { HealthBoard } from './evaluate/health.js';
 import { createEvaluatingReader } from './evaluate/reader.js';
 import { SystemSampler } from './evaluate/sampler.js';
+import { adminRoutes } from './http/admin.js';
 import { healthRoutes } from './http/health.js';
 import { READ_METHODS, startServer, type RunningServer } from './http/server.js';
 import { installExitHooks, type ExitHooks } from './lifecycle.js';
@@ -24,7 +31,9 @@ import { BotState } from './telemetry/bot-state.js';
 import { EventLoopDelay } from './telemetry/event-loop.js';
 import { gaugeReaders } from './telemetry/gauges.js';
 import { createInstruments } from './telemetry/instruments.js';
-import { parseApiHosts, subscribe } from './telemetry/subscribers.js';
+import { parseApiHosts, subscribe, type TradeEvent } from './telemetry/subscribers.js';
+import { shortAddress } from './redact.js';
+import { BreakerAwareSampler, samplerFromEnv } from './telemetry/sampler.js';
 import { startSdk, type StartedSdk } from './telemetry/sdk.js';
 
 export const PACKAGE_NAME = 'polymarket-bot-monitoring';
@@ -51,6 +60,7 @@ type Global = typeof globalThis & { [INSTANCE]?: Promise<Monitor | undefined> };
 
 /** Time the first cycle may take before /metrics and /health answer without it. */
 const FIRST_CYCLE_WAIT_MS = 2_000;
+const MIB = 1024 * 1024;
 
 /**
  * Starts monitoring once per process: a second call (the preload and the bot's own code both
@@ -88,45 +98,44 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   registerSecrets(secretsFromEnv(env));
   for (const warning of warnings) log().warn(warning);
 
+  const now = Date.now;
+  const monotonic = (): number => performance.now();
+  const startedAt = now();
   const sampler = new SystemSampler();
   const board = new HealthBoard();
-  const bot = new BotState(Date.now);
+  const bot = new BotState(now);
   const eventLoop = new EventLoopDelay();
-  // The breaker arrives with the evaluators; until then monitoring is never shed.
-  const breaker: BreakerView = { tripped: false, reason: null };
-  const alertView = { telegramConfigured: Boolean(config.telegramBotToken && config.telegramChatId), lastDelivery: null };
-
-  let onCycleRecorded: (overall: string, seconds: number) => void = () => {};
-  const evaluator = new Evaluator({
-    sampler,
-    board,
-    checks: HEALTH_CHECKS,
-    inputs: () => ({ breaker, alerts: alertView }),
-    onCycle: (overall, seconds) => onCycleRecorded(overall, seconds),
-    onCheckError: (component, error) => log().warn(`health check for ${component} failed: ${String(error)}`),
-    now: Date.now,
-    monotonic: () => performance.now(),
+  const breaker = new MonitoringCircuitBreaker({
+    enabled: config.circuitBreakerEnabled,
+    cpuThreshold: config.circuitBreakerCpuThreshold,
+    memoryThreshold: config.circuitBreakerMemoryThreshold,
+    recoveryEnabled: config.recoveryEnabled,
+    recoveryIntervalMs: config.recoveryIntervalSeconds * 1000,
+    maxRecoveryAttempts: config.maxRecoveryAttempts,
+    now,
   });
+  const history = new AlertHistory({
+    duplicateWindowMs: config.duplicateAlertWindowMinutes * 60_000,
+    cooldownMs: config.alertCooldownMinutes * 60_000,
+    now,
+  });
+  const alertView: { telegramConfigured: boolean; lastDelivery: 'ok' | 'failed' | null } = {
+    telegramConfigured: Boolean(config.telegramBotToken && config.telegramChatId),
+    lastDelivery: null,
+  };
 
+  // The evaluating reader exists before the SDK (NodeSDK takes its readers up front); what a
+  // cycle does is wired in once the instruments exist.
   let stopping = false;
-  let markReady: () => void = () => {};
-  const firstCycle = new Promise<void>((resolve) => (markReady = resolve));
-  let ready = false;
+  let cycle: () => void = () => {};
   let onCollected: (ms: number) => void = () => {};
   const evaluatingReader = createEvaluatingReader(
     config.monitorIntervalSeconds * 1000,
     () => {
-      if (stopping) return; // the final flush at shutdown is not a cycle
-      eventLoop.roll();
-      evaluator.runCycle();
-      if (!ready) {
-        ready = true;
-        markReady();
-      }
+      if (!stopping) cycle(); // the final flush at shutdown is not a cycle
     },
     (ms) => onCollected(ms),
   );
-
   const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true }) : undefined;
   // A safety net under the bounded label sets: no instrument of ours can hold more series than
   // this, whatever a bot publishes (the SDK folds the excess into one overflow series).
@@ -135,6 +144,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     env,
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],
     views,
+    sampler: new BreakerAwareSampler(samplerFromEnv(env), () => breaker.state.tripped),
   });
   // After NodeSDK: its constructor installs a console diag logger when OTEL_LOG_LEVEL is set.
   bridgeOtelDiag(log(), {
@@ -146,29 +156,90 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   const meter = sdk.meterProvider.getMeter(PACKAGE_NAME, VERSION);
   const instruments = createInstruments(
     meter,
-    gaugeReaders({ sampler, board, breaker: () => breaker, bot, eventLoop }),
+    gaugeReaders({ sampler, board, breaker: () => breaker.state, bot, eventLoop }),
     (name, error) => log().warn(`gauge ${name} could not be read: ${String(error)}`),
   );
+  const { counters, histograms } = instruments;
   const selfTime = (activity: SelfActivity, ms: number): void => {
-    if (ms > 0) instruments.counters.selfTime.add(ms / 1000, { activity });
+    if (ms > 0) counters.selfTime.add(ms / 1000, { activity });
   };
   onCollected = (ms) => selfTime('collection', ms);
-  onCycleRecorded = (overall, seconds) => {
-    instruments.counters.healthChecks.add(1, { status: overall });
-    instruments.histograms.healthCheckDuration.record(seconds);
-    selfTime('evaluation', seconds * 1000);
+
+  const notifier = new Notifier(
+    { log: createLogSink(log()), telegram: telegramSink(config, alertView, instruments, selfTime) },
+    config.alertEnabled,
+    now,
+  );
+  const notifyBreaker = (transition: BreakerTransition): void => {
+    const draft = breakerDraft(transition, config.adminToken !== undefined);
+    // The breaker is the plugin's own business: always in the log, to Telegram per ALERT_ON_CIRCUIT_BREAKER.
+    notifier.notify(draft, config.alertOnCircuitBreaker);
   };
+
+  const evaluator = new Evaluator({
+    sampler,
+    board,
+    breaker,
+    history,
+    checks: HEALTH_CHECKS,
+    inputs: (sample, at) => ({
+      breaker: breaker.state,
+      alerts: alertView,
+      bot,
+      rssMb: sample.rssBytes / MIB,
+      limits: {
+        memoryThresholdMb: config.memoryThresholdMb,
+        dailyLossWarning: config.dailyLossWarningPercent,
+        dailyLossCritical: config.dailyLossCriticalPercent,
+        staleAfterMs: config.staleAfterSeconds * 1000,
+      },
+      now: at,
+      startedAt,
+    }),
+    alertsEnabled: config.alertEnabled,
+    apiSuccessThreshold: config.apiSuccessThreshold,
+    apiFailureCountThreshold: config.apiFailureCountThreshold,
+    onBreaker: notifyBreaker,
+    onDecision: (decision) => notifier.notify(decisionDraft(decision), ruleMode(config, decision.condition.rule)),
+    onSuppressed: (count) => counters.alertsSuppressed.add(count),
+    onCycle: (overall, seconds) => {
+      counters.healthChecks.add(1, { status: overall });
+      histograms.healthCheckDuration.record(seconds);
+      selfTime('evaluation', seconds * 1000);
+    },
+    onCheckError: (component, error) => log().warn(`health check for ${component} failed: ${String(error)}`),
+    now,
+    monotonic,
+  });
+
+  let ready = false;
+  let markReady: () => void = () => {};
+  const firstCycle = new Promise<void>((resolve) => (markReady = resolve));
+  cycle = () => {
+    eventLoop.roll();
+    evaluator.runCycle();
+    if (!ready) {
+      ready = true;
+      markReady();
+    }
+  };
+
   const unsubscribe = subscribe({
-    scanDuration: instruments.histograms.walletScanDuration,
-    tradeDuration: instruments.histograms.tradeExecutionDuration,
-    apiRequests: instruments.counters.apiRequests,
+    scanDuration: histograms.walletScanDuration,
+    tradeDuration: histograms.tradeExecutionDuration,
+    apiRequests: counters.apiRequests,
     state: bot,
     tracer: sdk.tracerProvider?.getTracer(PACKAGE_NAME, VERSION),
-    tracingAllowed: () => !breaker.tripped,
+    tracingAllowed: () => !breaker.state.tripped,
     apiHosts: parseApiHosts(config.apiHosts),
+    onTrade: (trade) => {
+      if (breaker.state.tripped) return; // shedding: per-event notices are monitoring's own work
+      const draft = tradeDraft(trade);
+      if (draft) notifier.notify(draft, config.alertOnTrade);
+    },
     onError: (where, error) => log().warn(`subscriber ${where} failed: ${String(error)}`),
-    now: Date.now,
-    monotonic: () => performance.now(),
+    now,
+    monotonic,
   });
   new HostMetrics({
     meterProvider: sdk.meterProvider,
@@ -177,11 +248,11 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     metricGroups: ['system.cpu', 'system.memory', 'process.cpu', 'process.memory'],
   }).start();
 
-  // The first cycle runs right away so that the first scrape already has every series.
+  // The first cycle runs right away, and the servers open once it has (or after a bound), so
+  // no client ever sees a half-empty picture.
   void evaluatingReader.forceFlush().catch((error: unknown) => {
     log().warn(`first evaluation failed: ${String(error)}`);
   });
-  // Servers open once it has (or after a bound), so no client ever sees a half-empty picture.
   const afterFirstCycle = Promise.race([
     firstCycle,
     new Promise<void>((resolve) => setTimeout(resolve, FIRST_CYCLE_WAIT_MS).unref()),
@@ -216,13 +287,18 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     );
   }
   if (config.dashboardEnabled) {
-    const routes = healthRoutes({
-      board,
-      sampler,
-      breaker: () => ({ ...breaker, since: null, recoveryAttempts: 0 }),
-      ready: () => ready,
-      now: Date.now,
-    });
+    const routes = {
+      ...healthRoutes({ board, sampler, breaker: () => breaker.state, ready: () => ready, now }),
+      ...adminRoutes(
+        config.adminToken,
+        () => {
+          const transition = breaker.reset('admin');
+          if (transition) notifyBreaker(transition);
+          return transition;
+        },
+        () => breaker.state,
+      ),
+    };
     servers.push(() =>
       startServer({ name: 'health', host: config.host, port: config.dashboardPort, onError: onServerError, routes }).then(
         (server) => {
@@ -247,17 +323,122 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
         hooks?.remove();
         unsubscribe();
         eventLoop.stop();
+        // Alerts already queued get the flush's time bound to go out; then nothing is retried.
+        await notifier.drain(config.shutdownTimeoutMs);
+        notifier.close();
         const closed = running.then((list) => Promise.allSettled(list.map((s) => s?.close())));
         await Promise.allSettled([closed, sdk.shutdown()]);
       })()),
   };
   hooks = installExitHooks(() => monitor.shutdown(), config.shutdownTimeoutMs);
-  void monitor.listening.then(() => log().info(
-    `monitoring started: metrics ${ports.metrics ? `http://${config.host}:${ports.metrics}/metrics` : 'off'}, health ${
-      ports.health ? `http://${config.host}:${ports.health}/health` : 'off'
-    }, evaluation every ${config.monitorIntervalSeconds}s, OTLP traces ${sdk.otlp.traces ? 'on' : 'off'}, OTLP metrics ${
-      sdk.otlp.metrics ? 'on' : 'off'
-    }`,
-  ));
+  void monitor.listening.then(() =>
+    log().info(
+      `monitoring started: metrics ${ports.metrics ? `http://${config.host}:${ports.metrics}/metrics` : 'off'}, health ${
+        ports.health ? `http://${config.host}:${ports.health}/health` : 'off'
+      }, evaluation every ${config.monitorIntervalSeconds}s, alerts ${
+        !config.alertEnabled ? 'off' : alertView.telegramConfigured ? 'to Telegram and the log' : 'to the log only'
+      }, OTLP traces ${sdk.otlp.traces ? 'on' : 'off'}, OTLP metrics ${sdk.otlp.metrics ? 'on' : 'off'}`,
+    ),
+  );
   return monitor;
+}
+
+/** The Telegram sink, when configured; a bad token costs one line and leaves alerts in the log. */
+function telegramSink(
+  config: MonitoringConfig,
+  view: { lastDelivery: 'ok' | 'failed' | null },
+  { counters }: ReturnType<typeof createInstruments>,
+  selfTime: (activity: SelfActivity, ms: number) => void,
+): AlertSink | undefined {
+  if (!config.alertEnabled || !config.telegramBotToken || !config.telegramChatId) return undefined;
+  const observer: DeliveryObserver = {
+    sent: (severity) => counters.alertsSent.add(1, { severity }),
+    failed: (reason) => counters.alertsFailed.add(1, { reason }),
+    dropped: () => counters.alertsDropped.add(1),
+    lastDelivery: (ok) => {
+      view.lastDelivery = ok ? 'ok' : 'failed';
+    },
+    busy: (ms) => selfTime('alert_delivery', ms),
+  };
+  try {
+    return createTelegramSink({
+      token: config.telegramBotToken,
+      chatId: config.telegramChatId,
+      apiUrl: config.telegramApiUrl.replace(/\/+$/, ''),
+      staging: config.botEnv === 'staging',
+      observer,
+      logger: log(),
+    });
+  } catch (error) {
+    log().error(`Telegram alerts disabled: ${error instanceof Error ? error.message : String(error)}; alerts go to the log only`);
+    return undefined;
+  }
+}
+
+/** The bot's own breaker is announced per ALERT_ON_CIRCUIT_BREAKER; every other rule per ALERT_ON_ERROR. */
+function ruleMode(config: MonitoringConfig, rule: string): MonitoringConfig['alertOnError'] {
+  return rule === 'TradeCircuitBreakerOpen' ? config.alertOnCircuitBreaker : config.alertOnError;
+}
+
+function decisionDraft(decision: Decision): Draft {
+  const { rule, component, severity, title, description } = decision.condition;
+  if (decision.kind === 'resolved') return { kind: 'resolved', rule, component, severity, title, description };
+  const note = decision.cause === 'reminder' ? ' (still firing)' : decision.cause === 'escalation' ? ' (escalated)' : '';
+  return { kind: 'firing', rule, component, severity, title, description: `${description}${note}` };
+}
+
+function breakerDraft(transition: BreakerTransition, resettable: boolean): Draft {
+  const base = { kind: 'event' as const, component: 'circuit_breaker' };
+  switch (transition.type) {
+    case 'tripped':
+      return {
+        ...base,
+        rule: 'MonitoringCircuitBreakerTripped',
+        severity: 'critical',
+        title: 'Monitoring circuit breaker tripped',
+        description: `${transition.reason}; monitoring sheds its own work (health checks, alert rules, spans) until the host recovers. /metrics still answers.`,
+      };
+    case 'gave_up':
+      return {
+        ...base,
+        rule: 'MonitoringCircuitBreakerGaveUp',
+        severity: 'critical',
+        title: 'Monitoring circuit breaker gave up recovering',
+        description: `still tripped after ${transition.attempts} recovery attempts (${transition.reason}); monitoring stays off until a manual reset${
+          resettable ? ' (POST /admin/circuit-breaker/reset)' : ' (set MONITORING_ADMIN_TOKEN to enable the reset endpoint, or restart the bot)'
+        }`,
+      };
+    case 'recovered':
+    case 'reset':
+      return {
+        ...base,
+        rule: transition.type === 'reset' ? 'MonitoringCircuitBreakerReset' : 'MonitoringCircuitBreakerRecovered',
+        severity: 'info',
+        title: transition.type === 'reset' ? 'Monitoring circuit breaker reset' : 'Monitoring circuit breaker recovered',
+        description: `${transition.reason}; monitoring resumed`,
+      };
+  }
+}
+
+const ANNOUNCED_FAILURES = new Set(['failed', 'rejected', 'invalid', 'error']);
+
+/** A copied trade, executed or failed; skipped and unclassified ones are not news. */
+function tradeDraft(trade: TradeEvent): Draft | undefined {
+  const { order, side, outcome, seconds } = trade;
+  const failed = ANNOUNCED_FAILURES.has(outcome);
+  if (outcome !== 'success' && !failed) return undefined;
+  const parts = [
+    typeof order.market === 'string' ? `market ${shortAddress(order.market)}` : undefined,
+    `${side.toUpperCase()}${typeof order.size === 'number' ? ` ${order.size}` : ''}${typeof order.price === 'number' ? ` @ ${order.price}` : ''}`,
+    typeof order.sourceWallet === 'string' ? `copied from ${shortAddress(order.sourceWallet)}` : undefined,
+    `${Math.round(seconds * 1000)} ms`,
+  ].filter(Boolean);
+  return {
+    kind: 'event',
+    rule: failed ? 'TradeFailed' : 'TradeExecuted',
+    component: 'trade_executor',
+    severity: failed ? 'warning' : 'info',
+    title: failed ? `Copied trade ${outcome}` : 'Copied trade executed',
+    description: `${parts.join(', ')}${trade.error ? `; ${trade.error}` : ''}`,
+  };
 }

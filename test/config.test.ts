@@ -118,6 +118,8 @@ const SPEC: Record<string, [unknown, number?, number?]> = {
   ALERT_ON_ERROR: ['on'],
   ALERT_ON_CIRCUIT_BREAKER: ['on'],
   BOT_ENV: ['production'],
+  STALE_AFTER_SECONDS: [120, 10, 86400],
+  MONITORING_ADMIN_TOKEN: [undefined],
   MONITORING_API_HOSTS: [undefined],
   MONITORING_STRICT: [false],
   MONITORING_LOG_LEVEL: ['info'],
@@ -146,8 +148,8 @@ describe('the schema', () => {
     );
   });
 
-  it('marks the bot token, and only it, secret', () => {
-    expect(secretFields.map((f) => f.env)).toEqual(['TELEGRAM_BOT_TOKEN']);
+  it('marks the bot token and the admin token, and only them, secret', () => {
+    expect(secretFields.map((f) => f.env)).toEqual(['TELEGRAM_BOT_TOKEN', 'MONITORING_ADMIN_TOKEN']);
   });
 
   it.each(CONFIG_FIELDS.map((f) => [f.env, f] as const))('%s has a one-line description', (_, field) => {

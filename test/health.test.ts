@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HealthBoard, overallStatus } from '../src/evaluate/health.js';
-import { checkAlertSystem, checkCircuitBreaker } from '../src/evaluate/checks.js';
+import { checkAlertSystem, checkCircuitBreaker, type CheckInputs } from '../src/evaluate/checks.js';
+import { BotState } from '../src/telemetry/bot-state.js';
 import type { ComponentStatus } from '../src/model.js';
 
 describe('overall status (the seed rule)', () => {
@@ -28,6 +29,14 @@ describe('HealthBoard', () => {
     expect(board.checksDone).toBe(0);
   });
 
+  it('does not count a partial cycle (breaker tripped) as a health check', () => {
+    const board = new HealthBoard();
+    board.record(new Map([['circuit_breaker', { status: 'degraded', message: 'tripped' }]]), 1000, false);
+    expect(board.checksDone).toBe(0);
+    expect(board.lastCycleAt).toBeNull();
+    expect(board.get('circuit_breaker').status).toBe('degraded');
+  });
+
   it('records a cycle and keeps components that were not checked', () => {
     const board = new HealthBoard();
     board.record(new Map([['alert_system', { status: 'degraded', message: 'x' }]]), 1000);
@@ -41,16 +50,26 @@ describe('HealthBoard', () => {
 });
 
 describe('plugin-owned checks', () => {
+  const inputs = (over: Partial<CheckInputs>): CheckInputs => ({
+    breaker: { tripped: false, reason: null },
+    alerts: { telegramConfigured: false, lastDelivery: null },
+    bot: new BotState(() => 0),
+    rssMb: 100,
+    limits: { memoryThresholdMb: { wallet_monitor: 500, trade_executor: 200, total_system: 2000 }, dailyLossWarning: 0.12, dailyLossCritical: 0.15, staleAfterMs: 120_000 },
+    now: 0,
+    startedAt: 0,
+    ...over,
+  });
+
   it('circuit breaker: tripped is degraded, with the reason', () => {
-    expect(checkCircuitBreaker({ breaker: { tripped: false, reason: null }, alerts: { telegramConfigured: false, lastDelivery: null } }).status).toBe('healthy');
-    const tripped = checkCircuitBreaker({ breaker: { tripped: true, reason: 'cpu 95%' }, alerts: { telegramConfigured: false, lastDelivery: null } });
-    expect(tripped).toEqual({ status: 'degraded', message: expect.stringContaining('cpu 95%') });
+    expect(checkCircuitBreaker(inputs({})).status).toBe('healthy');
+    const tripped = checkCircuitBreaker(inputs({ breaker: { tripped: true, reason: 'cpu 95%' } }));
+    expect(tripped).toMatchObject({ status: 'degraded', message: expect.stringContaining('cpu 95%') });
   });
 
   it('alert system: log only is healthy, a failed delivery is degraded', () => {
-    const breaker = { tripped: false, reason: null };
-    expect(checkAlertSystem({ breaker, alerts: { telegramConfigured: false, lastDelivery: null } })).toEqual({ status: 'healthy', message: expect.stringContaining('log only') });
-    expect(checkAlertSystem({ breaker, alerts: { telegramConfigured: true, lastDelivery: 'failed' } }).status).toBe('degraded');
-    expect(checkAlertSystem({ breaker, alerts: { telegramConfigured: true, lastDelivery: 'ok' } }).status).toBe('healthy');
+    expect(checkAlertSystem(inputs({}))).toMatchObject({ status: 'healthy', message: expect.stringContaining('log only') });
+    expect(checkAlertSystem(inputs({ alerts: { telegramConfigured: true, lastDelivery: 'failed' } })).status).toBe('degraded');
+    expect(checkAlertSystem(inputs({ alerts: { telegramConfigured: true, lastDelivery: 'ok' } })).status).toBe('healthy');
   });
 });

@@ -37,14 +37,19 @@ export class HealthBoard {
   private cycles = 0;
   private lastCycle: number | null = null;
 
-  /** Records one cycle's results; components not in `results` keep their last state. */
-  record(results: ReadonlyMap<Component, CheckResult>, at: number): HealthStatus {
+  /**
+   * Records one cycle's results; components not in `results` keep their last state. A cycle
+   * that ran only part of the checks (while the breaker sheds work) is not counted as a check.
+   */
+  record(results: ReadonlyMap<Component, CheckResult>, at: number, counted = true): HealthStatus {
     for (const [component, result] of results) {
       this.components.set(component, { ...result, checkedAt: at });
     }
     this.overallValue = overallStatus([...this.components.values()].map((c) => c.status));
-    this.cycles += 1;
-    this.lastCycle = at;
+    if (counted) {
+      this.cycles += 1;
+      this.lastCycle = at;
+    }
     return this.overallValue;
   }
 

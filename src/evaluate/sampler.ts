@@ -10,6 +10,8 @@ import os from 'node:os';
 export interface SystemSample {
   /** System-wide CPU utilisation over the window since the previous sample, 0–100. */
   readonly cpuPercent: number;
+  /** Length of that window, ms (0 for the reading taken at construction). */
+  readonly cpuWindowMs: number;
   /** System memory in use (total − available), 0–100. */
   readonly memoryPercent: number;
   /** Resident set size of this process. */
@@ -56,12 +58,14 @@ const clampPercent = (value: number): number =>
 
 export class SystemSampler {
   private baseline: CpuTimes | undefined;
+  private baselineAt: number;
   private lastCpuPercent = 0;
   private latest: SystemSample;
 
   constructor(private readonly readings: SystemReadings = osReadings) {
     this.baseline = readings.cpuTimes();
-    this.latest = this.read(0);
+    this.baselineAt = readings.now();
+    this.latest = this.read(0, 0);
   }
 
   /** Takes a new reading; CPU covers the time since the previous call. */
@@ -73,8 +77,11 @@ export class SystemSampler {
       // With no tick elapsed (two samples inside the clock's 10 ms resolution) keep the last value.
       if (total > 0) this.lastCpuPercent = clampPercent(100 * (1 - idle / total));
     }
+    const at = this.readings.now();
+    const windowMs = Math.max(0, at - this.baselineAt);
     this.baseline = current ?? this.baseline;
-    this.latest = this.read(this.lastCpuPercent);
+    this.baselineAt = at;
+    this.latest = this.read(this.lastCpuPercent, windowMs);
     return this.latest;
   }
 
@@ -83,11 +90,12 @@ export class SystemSampler {
     return this.latest;
   }
 
-  private read(cpuPercent: number): SystemSample {
+  private read(cpuPercent: number, cpuWindowMs: number): SystemSample {
     const total = this.readings.totalMemory();
     const free = this.readings.freeMemory();
     return {
       cpuPercent,
+      cpuWindowMs,
       memoryPercent: total > 0 ? clampPercent((100 * (total - free)) / total) : 0,
       rssBytes: Math.max(0, this.readings.rss()),
       totalMemoryBytes: total,

@@ -6,6 +6,7 @@
  * monotonic sum only when it is missing and never appends unit suffixes, so instrument names
  * are written here exactly as exposed.
  */
+import { FAILURE_REASONS } from '../alerts/types.js';
 import { HEALTH_STATUSES, SELF_ACTIVITIES, SEVERITIES } from '../model.js';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
@@ -59,6 +60,21 @@ export const METRICS = {
     help: 'Alerts not sent because the same alert was sent within the duplicate window or the component was in cooldown.',
     labels: [],
     seed: true,
+  },
+  alertsFailed: {
+    name: 'monitoring_alerts_failed_total',
+    type: 'counter',
+    unit: '',
+    help: 'Alerts Telegram did not accept after the retries their failure allowed, by reason.',
+    labels: ['reason'],
+    initial: { reason: FAILURE_REASONS },
+  },
+  alertsDropped: {
+    name: 'monitoring_alerts_dropped_total',
+    type: 'counter',
+    unit: '',
+    help: 'Alerts pushed out of the full delivery queue (oldest first) before any attempt.',
+    labels: [],
   },
   cpuUsage: {
     name: 'monitoring_cpu_usage_percent',

@@ -17,6 +17,7 @@ import {
 } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
 import { metrics, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
+import type { Sampler } from '@opentelemetry/sdk-trace';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -53,6 +54,8 @@ async function otlpMetricExporter(env: Env): Promise<PushMetricExporter> {
 
 export interface SdkOptions {
   readonly env: Env;
+  /** Used only when traces are exported. */
+  readonly sampler?: Sampler;
   readonly readers: IMetricReader[];
   readonly views: ViewOptions[];
 }
@@ -65,7 +68,7 @@ export interface StartedSdk {
   shutdown(): Promise<void>;
 }
 
-export async function startSdk({ env, readers, views }: SdkOptions): Promise<StartedSdk> {
+export async function startSdk({ env, readers, views, sampler }: SdkOptions): Promise<StartedSdk> {
   const otlp = { traces: otlpWanted(env, 'traces'), metrics: otlpWanted(env, 'metrics') };
   const metricReaders = [...readers];
   if (otlp.metrics) {
@@ -89,7 +92,7 @@ export async function startSdk({ env, readers, views }: SdkOptions): Promise<Sta
     metricReaders,
     views,
     // No processors = no TracerProvider and no LoggerProvider: nothing dials a collector.
-    ...(otlp.traces ? {} : { spanProcessors: [] }),
+    ...(otlp.traces ? (sampler ? { sampler } : {}) : { spanProcessors: [] }),
     logRecordProcessors: [],
   });
   sdk.start();

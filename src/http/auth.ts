@@ -1,0 +1,21 @@
+/**
+ * Bearer-token checks for the plugin's HTTP endpoints. The comparison is constant-time over
+ * digests, so neither the token's content nor its length leaks through response timing.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type http from 'node:http';
+
+const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+
+export function bearerMatches(req: http.IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  // Compare even when the header is missing, so a missing header costs the same as a wrong one.
+  const presented = match?.[1] ?? '';
+  return timingSafeEqual(digest(presented), digest(token)) && presented !== '';
+}
+
+export function unauthorized(res: http.ServerResponse): void {
+  res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' });
+  res.end(JSON.stringify({ error: 'unauthorized' }));
+}
