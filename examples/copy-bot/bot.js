@@ -33,6 +33,8 @@ function numberFromEnv(name, fallback, min, max) {
 const settings = {
   wallets: numberFromEnv('DEMO_WALLETS', 25, 1, 10_000),
   scanIntervalMs: numberFromEnv('DEMO_SCAN_INTERVAL_MS', 3_000, 10, 600_000),
+  /** How often the (simulated) websocket feed announces a watched wallet's trade. */
+  feedIntervalMs: numberFromEnv('DEMO_FEED_INTERVAL_MS', 5_000, 10, 600_000),
   failureRate: numberFromEnv('DEMO_FAILURE_RATE', 0.05, 0, 1),
   /** Forces the reported daily loss, as a percentage of the starting balance (e.g. 16). */
   forcedLossPercent: numberFromEnv('DEMO_DAILY_LOSS_PERCENT', NaN, 0, 100),
@@ -135,19 +137,34 @@ async function scanLoop() {
         console.log(`scan failed: ${error.message.replace(wallet, `…${wallet.slice(-6)}`)}`);
         continue;
       }
-      for (const order of found) {
-        try {
-          await traceTradeExecution(order, () => executeTrade(order));
-        } catch (error) {
-          console.log(`trade failed: ${error.message}`);
-        }
-      }
+      for (const order of found) await copyTrade(order);
     }
     console.log(
       `scanned ${wallets.length} wallets in ${Date.now() - started} ms; trades ${state.trades}, ` +
         `failed scans ${state.failedScans}, daily PnL ${dailyPnlUsd().toFixed(2)} USD`,
     );
     await pause(Math.max(0, settings.scanIntervalMs - (Date.now() - started)));
+  }
+}
+
+async function copyTrade(order) {
+  try {
+    await traceTradeExecution(order, () => executeTrade(order));
+  } catch (error) {
+    console.log(`trade failed: ${error.message}`);
+  }
+}
+
+/**
+ * Watched wallets' trades also arrive pushed, as from a websocket feed, independently of the
+ * scans: a bot whose scans all fail still tries to copy what the feed announces.
+ */
+async function feedLoop() {
+  while (state.running) {
+    await pause(settings.feedIntervalMs);
+    if (!state.running) return;
+    const wallet = pick(wallets);
+    await copyTrade({ market: pick(markets), side: Math.random() < 0.5 ? 'BUY' : 'SELL', size: Math.round(5 + Math.random() * 95), price: Number((0.05 + Math.random() * 0.9).toFixed(2)), sourceWallet: wallet });
   }
 }
 
@@ -162,5 +179,5 @@ process.on('SIGTERM', () => stop('SIGTERM'));
 if (settings.runSeconds > 0) setTimeout(() => stop('run time over'), settings.runSeconds * 1000).unref();
 
 console.log(`demo bot: watching ${wallets.length} wallets, failure rate ${settings.failureRate}`);
-await scanLoop();
+await Promise.all([scanLoop(), feedLoop()]);
 console.log('demo bot: stopped');
