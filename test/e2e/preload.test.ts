@@ -55,8 +55,6 @@ describe('demo bot with the preload', () => {
     expect(value('monitoring_circuit_breaker')).toBe(0);
     expect(value('monitoring_component_status', { component: 'circuit_breaker' })).toBe(1);
     expect(value('monitoring_component_status', { component: 'alert_system' })).toBe(1);
-    // Never made up: the bot has not reported on these.
-    expect(value('monitoring_component_status', { component: 'main_bot' })).toBeUndefined();
     // The exporter labels every sample with its scope; queries and dashboards must tolerate it.
     expect(samples.find((s) => s.name === 'monitoring_circuit_breaker')?.labels.otel_scope_name).toBe('polymarket-bot-monitoring');
     // The resource carries service.name (target_info) but never the command line.
@@ -106,7 +104,8 @@ describe('demo bot with the preload', () => {
     const health = JSON.parse(body);
     expect(health.status).toBe('healthy');
     expect(Object.keys(health.components).sort()).toEqual(['alert_system', 'circuit_breaker', 'main_bot', 'trade_executor', 'wallet_monitor']);
-    expect(health.components.main_bot).toEqual({ status: 'unknown', message: 'not reported yet', checked_at: null });
+    // The demo bot reports its configuration flags and main-loop heartbeat through the probe.
+    expect(health.components.main_bot).toMatchObject({ status: 'healthy', message: 'configuration ok, main loop running' });
     expect(health.components.alert_system.status).toBe('healthy');
     expect(health.circuit_breaker).toEqual({ tripped: false, reason: null, since: null, recovery_attempts: 0 });
     expect(health.performance.health_checks).toBeGreaterThanOrEqual(1);
@@ -117,6 +116,20 @@ describe('demo bot with the preload', () => {
     const post = await fetch(`http://127.0.0.1:${env.DASHBOARD_PORT}/health`, { method: 'POST' });
     expect(post.status).toBe(405);
     expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('shows components the bot never reported on as unknown, never made up', async () => {
+    const env = await ports();
+    const bot = spawnBot({ env, eval: 'setInterval(() => {}, 1000); console.log("bot ready");' });
+    await bot.waitForLine(/monitoring started/);
+    const health = JSON.parse((await get(`http://127.0.0.1:${env.DASHBOARD_PORT}/health`)).body);
+    for (const component of ['main_bot', 'wallet_monitor', 'trade_executor']) {
+      expect(health.components[component]).toMatchObject({ status: 'unknown', message: 'not reported yet' });
+    }
+    expect(health.status).toBe('healthy');
+    const samples = parseExposition((await get(`http://127.0.0.1:${env.METRICS_PORT}/metrics`)).body);
+    const reported = samples.filter((s) => s.name === 'monitoring_component_status').map((s) => s.labels.component).sort();
+    expect(reported).toEqual(['alert_system', 'circuit_breaker']);
   });
 
   it('keeps the bot running with one clear line when the metrics port is taken', async () => {
