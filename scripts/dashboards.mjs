@@ -1,0 +1,999 @@
+// The Grafana dashboards, as code. Small panel functions render the two provisioned dashboards:
+//
+//   node scripts/dashboards.mjs      rewrites grafana/dashboards/*.json
+//
+// test/grafana.test.ts fails when the committed JSON differs from what this renders, when a query
+// names a series the instrument catalog does not define, or when a selector lacks the
+// job/instance filter. Queries use only raw series (no recording rules), so the dashboards work
+// against any Prometheus that scrapes the bot, with or without prometheus/rules.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Dashboard JSON schema 39: what Grafana 10.3 to 11.2 write, and what every Grafana 11 reads
+ * without a migration of substance (40 and 41 only normalise `refresh` to a string and drop
+ * `timepicker.time_options`, which these dashboards already satisfy).
+ */
+export const SCHEMA_VERSION = 39;
+
+/** Every panel and query names the datasource through the `$datasource` variable. */
+export const DATASOURCE = Object.freeze({ type: 'prometheus', uid: '${datasource}' });
+
+/** The provisioned datasource's uid (grafana/provisioning/datasources/prometheus.yaml). */
+export const PROVISIONED_DATASOURCE_UID = 'prometheus';
+
+/**
+ * The configuration defaults the threshold lines are drawn at. The test holds them equal to the
+ * defaults in src/config.ts, so a changed default cannot leave a stale line on a dashboard.
+ */
+export const THRESHOLDS = Object.freeze({
+  CIRCUIT_BREAKER_CPU_THRESHOLD: 90,
+  CIRCUIT_BREAKER_MEMORY_THRESHOLD: 85,
+  MEMORY_THRESHOLD_TOTAL_SYSTEM_MB: 2000,
+  MONITORING_MAX_CPU_PERCENT: 1,
+  API_SUCCESS_THRESHOLD: 0.8,
+  API_FAILURE_COUNT_THRESHOLD: 5,
+  DAILY_LOSS_WARNING_PERCENT: 0.12,
+  DAILY_LOSS_CRITICAL_PERCENT: 0.15,
+  STALE_AFTER_SECONDS: 120,
+});
+
+// The breaker recovers below 4/5 of its thresholds; a component is degraded from 4/5 of its memory
+// threshold; stale is critical at 4 × STALE_AFTER_SECONDS (README, "Health checks…").
+const fourFifths = (value) => (value * 4) / 5;
+const STALE_CRITICAL_FACTOR = 4;
+
+const GREEN = 'green';
+const ORANGE = 'orange';
+const RED = 'red';
+const BLUE = 'blue';
+
+// ---------------------------------------------------------------------------------------------
+// PromQL. Every selector carries the job/instance filter, and every query aggregates with an
+// explicit `by (job, instance, …)`, which drops the exporter's otel_scope_name/otel_scope_version
+// labels: a plugin upgrade changes otel_scope_version, and without the aggregation every panel
+// would split into an old and a new series.
+
+const FILTER = 'job=~"$job", instance=~"$instance"';
+
+/** `metric{job=~"$job", instance=~"$instance", …matchers}` */
+export function selector(metric, matchers = '') {
+  return `${metric}{${FILTER}${matchers ? `, ${matchers}` : ''}}`;
+}
+
+const by = (...labels) => `by (${['job', 'instance', ...labels].join(', ')})`;
+
+/** The current value of a gauge, one series per bot (and per `labels`). */
+function gauge(metric, { agg = 'max', labels = [], matchers } = {}) {
+  return `${agg} ${by(...labels)} (${selector(metric, matchers)})`;
+}
+
+/** Per-second rate of a counter (or a histogram's _count/_sum), summed per bot. */
+function rate(metric, { labels = [], matchers, window = '$__rate_interval' } = {}) {
+  return `sum ${by(...labels)} (rate(${selector(metric, matchers)}[${window}]))`;
+}
+
+/** How much a counter grew over the dashboard's time range. */
+function increaseOverRange(metric, { labels = [], matchers } = {}) {
+  return `sum ${by(...labels)} (increase(${selector(metric, matchers)}[$__range]))`;
+}
+
+/** A quantile of a histogram over the rate window (every outcome unless `matchers` say otherwise). */
+function quantile(q, histogram, { labels = [], matchers } = {}) {
+  return `histogram_quantile(${q}, sum ${by(...labels, 'le')} (rate(${selector(`${histogram}_bucket`, matchers)}[$__rate_interval])))`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field config pieces.
+
+/** Absolute threshold steps: a base colour, then [value, colour] pairs in ascending order. */
+function steps(base, ...pairs) {
+  return {
+    mode: 'absolute',
+    steps: [{ color: base, value: null }, ...pairs.map(([value, color]) => ({ color, value }))],
+  };
+}
+
+/** Value → text/colour mappings, e.g. [[1, 'healthy', GREEN], …]. */
+function valueMap(entries) {
+  return [
+    {
+      type: 'value',
+      options: Object.fromEntries(entries.map(([value, text, color], index) => [String(value), { color, index, text }])),
+    },
+  ];
+}
+
+/** `monitoring_component_status`: 1 healthy, 0 degraded, -1 critical (src/model.ts STATUS_GAUGE_VALUE). */
+const STATUS_MAPPINGS = valueMap([
+  [1, 'healthy', GREEN],
+  [0, 'degraded', ORANGE],
+  [-1, 'critical', RED],
+]);
+const STATUS_THRESHOLDS = steps(RED, [0, ORANGE], [1, GREEN]);
+
+const BREAKER_THRESHOLDS = steps(GREEN, [1, RED]);
+
+/** Series colours by the legend's leading word (legends read `<name> · <instance>`). */
+function colourBy(pairs) {
+  return pairs.map(([pattern, color]) => ({
+    matcher: { id: 'byRegexp', options: `/^(${pattern})\\b/` },
+    properties: [{ id: 'color', value: { fixedColor: color, mode: 'fixed' } }],
+  }));
+}
+
+const STATUS_COLOURS = colourBy([
+  ['healthy', GREEN],
+  ['degraded', ORANGE],
+  ['critical', RED],
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Targets and panels.
+
+function target(refId, expr, legendFormat, { instant = false } = {}) {
+  return {
+    datasource: DATASOURCE,
+    editorMode: 'code',
+    expr,
+    instant,
+    legendFormat,
+    range: !instant,
+    refId,
+  };
+}
+
+/** Targets from [expr, legend] pairs, lettered A, B, C… */
+function targets(pairs, options) {
+  return pairs.map(([expr, legend], i) => target(String.fromCharCode(65 + i), expr, legend, options));
+}
+
+function basePanel(type, { id, title, description, w, h, unit, targets: panelTargets, defaults = {}, overrides = [], options }) {
+  return {
+    datasource: DATASOURCE,
+    description,
+    fieldConfig: { defaults: { unit, ...defaults }, overrides },
+    gridPos: { h, w, x: 0, y: 0 },
+    id,
+    options,
+    targets: panelTargets,
+    title,
+    type,
+  };
+}
+
+function timeseries({
+  thresholds,
+  thresholdLines = Boolean(thresholds),
+  min,
+  max,
+  softMin = 0,
+  softMax,
+  stack = false,
+  bars = false,
+  colorByThresholds = false,
+  decimals,
+  ...rest
+}) {
+  const custom = {
+    axisBorderShow: false,
+    axisCenteredZero: false,
+    axisPlacement: 'auto',
+    ...(softMin === null ? {} : { axisSoftMin: softMin }),
+    ...(softMax === undefined ? {} : { axisSoftMax: softMax }),
+    barAlignment: 0,
+    drawStyle: bars ? 'bars' : 'line',
+    fillOpacity: bars || stack ? 60 : 10,
+    gradientMode: colorByThresholds ? 'scheme' : 'none',
+    lineInterpolation: 'linear',
+    lineWidth: 1,
+    pointSize: 4,
+    showPoints: 'never',
+    spanNulls: false,
+    stacking: { group: 'A', mode: stack ? 'normal' : 'none' },
+    thresholdsStyle: { mode: thresholdLines ? 'dashed' : 'off' },
+  };
+  return basePanel('timeseries', {
+    ...rest,
+    defaults: {
+      color: { mode: colorByThresholds ? 'thresholds' : 'palette-classic' },
+      custom,
+      ...(decimals === undefined ? {} : { decimals }),
+      ...(min === undefined ? {} : { min }),
+      ...(max === undefined ? {} : { max }),
+      thresholds: thresholds ?? steps(GREEN),
+    },
+    options: {
+      legend: { calcs: [], displayMode: 'list', placement: 'bottom', showLegend: true },
+      tooltip: { mode: 'multi', sort: 'desc' },
+    },
+  });
+}
+
+function stat({ thresholds, mappings = [], colorMode = 'value', graphMode = 'none', textMode = 'auto', noValue, decimals, ...rest }) {
+  return basePanel('stat', {
+    ...rest,
+    defaults: {
+      color: { mode: 'thresholds' },
+      ...(decimals === undefined ? {} : { decimals }),
+      mappings,
+      ...(noValue === undefined ? {} : { noValue }),
+      thresholds: thresholds ?? steps(GREEN),
+    },
+    options: {
+      colorMode,
+      graphMode,
+      justifyMode: 'auto',
+      orientation: 'auto',
+      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
+      showPercentChange: false,
+      textMode,
+      wideLayout: true,
+    },
+  });
+}
+
+function stateTimeline({ thresholds, mappings, ...rest }) {
+  return basePanel('state-timeline', {
+    ...rest,
+    defaults: {
+      color: { mode: 'thresholds' },
+      custom: { fillOpacity: 80, hideFrom: { legend: false, tooltip: false, viz: false }, lineWidth: 0 },
+      mappings,
+      thresholds,
+    },
+    options: {
+      alignValue: 'left',
+      legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
+      mergeValues: true,
+      rowHeight: 0.9,
+      showValue: 'auto',
+      tooltip: { mode: 'single', sort: 'none' },
+    },
+  });
+}
+
+function row(id, title) {
+  return { collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: 0 }, id, panels: [], title, type: 'row' };
+}
+
+/**
+ * Lays panels out left to right in a 24-column grid, wrapping to a new line when a panel would
+ * not fit; a row header always starts a new line.
+ */
+function layout(panels) {
+  let x = 0;
+  let y = 0;
+  let lineHeight = 0;
+  for (const panel of panels) {
+    const { w, h } = panel.gridPos;
+    if (panel.type === 'row' || x + w > 24) {
+      y += lineHeight;
+      x = 0;
+      lineHeight = 0;
+    }
+    panel.gridPos = { h, w, x, y };
+    x += w;
+    lineHeight = Math.max(lineHeight, h);
+    if (panel.type === 'row') {
+      y += h;
+      x = 0;
+      lineHeight = 0;
+    }
+  }
+  return panels;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Templating: datasource, then job, then instance filtered by the chosen jobs.
+
+function queryVariable(name, label, query, description) {
+  return {
+    allValue: '.*',
+    current: { selected: true, text: ['All'], value: ['$__all'] },
+    datasource: DATASOURCE,
+    definition: query,
+    description,
+    hide: 0,
+    includeAll: true,
+    label,
+    multi: true,
+    name,
+    options: [],
+    query: { qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
+    refresh: 2,
+    regex: '',
+    skipUrlSync: false,
+    sort: 1,
+    type: 'query',
+  };
+}
+
+function templating() {
+  return {
+    list: [
+      {
+        current: { selected: false, text: 'Prometheus', value: PROVISIONED_DATASOURCE_UID },
+        description: 'The Prometheus that scrapes the bot.',
+        hide: 0,
+        includeAll: false,
+        label: 'Data source',
+        multi: false,
+        name: 'datasource',
+        options: [],
+        query: 'prometheus',
+        refresh: 1,
+        regex: '',
+        skipUrlSync: false,
+        type: 'datasource',
+      },
+      queryVariable(
+        'job',
+        'Job',
+        'label_values(monitoring_health_checks_total, job)',
+        'Prometheus scrape jobs that see the monitoring plugin (polymarket-bot in prometheus/prometheus.yml).',
+      ),
+      queryVariable(
+        'instance',
+        'Bot',
+        'label_values(monitoring_health_checks_total{job=~"$job"}, instance)',
+        'Bot processes (scrape targets) of the chosen jobs.',
+      ),
+    ],
+  };
+}
+
+function dashboard({ uid, title, description, panels }) {
+  return {
+    annotations: {
+      list: [
+        {
+          builtIn: 1,
+          datasource: { type: 'grafana', uid: '-- Grafana --' },
+          enable: true,
+          hide: true,
+          iconColor: 'rgba(0, 211, 255, 1)',
+          name: 'Annotations & Alerts',
+          type: 'dashboard',
+        },
+      ],
+    },
+    description,
+    editable: true,
+    fiscalYearStartMonth: 0,
+    graphTooltip: 1,
+    id: null,
+    links: [
+      {
+        asDropdown: false,
+        icon: 'external link',
+        includeVars: true,
+        keepTime: true,
+        tags: ['polymarket-bot'],
+        targetBlank: false,
+        title: 'Polymarket bot',
+        tooltip: '',
+        type: 'dashboards',
+        url: '',
+      },
+    ],
+    panels: layout(panels),
+    refresh: '30s',
+    schemaVersion: SCHEMA_VERSION,
+    tags: ['polymarket-bot', 'monitoring'],
+    templating: templating(),
+    time: { from: 'now-1h', to: 'now' },
+    timepicker: {},
+    timezone: 'browser',
+    title,
+    uid,
+    version: 1,
+    weekStart: '',
+  };
+}
+
+// Legends lead with what the series is and end with the bot it comes from, so several selected
+// bots stay apart and the colour overrides can match the leading word.
+const perBot = (what) => `${what} · {{instance}}`;
+
+// ---------------------------------------------------------------------------------------------
+// Bot overview.
+
+const M = {
+  status: 'monitoring_component_status',
+  breaker: 'monitoring_circuit_breaker',
+  tradeBreaker: 'monitoring_trade_executor_circuit_breaker',
+  cpu: 'monitoring_cpu_usage_percent',
+  rss: 'monitoring_memory_usage_mb',
+  selfTime: 'monitoring_self_time_seconds_total',
+  healthChecks: 'monitoring_health_checks_total',
+  healthCheckDuration: 'monitoring_health_check_duration_seconds',
+  alertsSent: 'monitoring_alerts_sent_total',
+  alertsSuppressed: 'monitoring_alerts_suppressed_total',
+  alertsFailed: 'monitoring_alerts_failed_total',
+  alertsDropped: 'monitoring_alerts_dropped_total',
+  loopP50: 'monitoring_eventloop_delay_p50_seconds',
+  loopP99: 'monitoring_eventloop_delay_p99_seconds',
+  loopMax: 'monitoring_eventloop_delay_max_seconds',
+  walletScan: 'monitoring_wallet_scan_duration_seconds',
+  lastScan: 'monitoring_last_wallet_scan_timestamp_seconds',
+  walletsWatched: 'monitoring_wallets_watched',
+  trade: 'monitoring_trade_execution_duration_seconds',
+  apiRequests: 'monitoring_api_requests_total',
+  apiRatio: 'monitoring_api_success_ratio',
+  apiFailures: 'monitoring_api_consecutive_failures',
+  pnl: 'monitoring_daily_pnl_usd',
+  lossRatio: 'monitoring_daily_loss_ratio',
+};
+
+/** Host metrics from @opentelemetry/host-metrics that the dashboards use. */
+const HOST = {
+  systemMemory: 'system_memory_utilization',
+  processCpu: 'process_cpu_time_total',
+};
+
+function tradeBreakerStat(id, w, h) {
+  return stat({
+    id,
+    title: 'Trading breaker (the bot’s own)',
+    description:
+      'The bot’s own trading circuit breaker, as the bot reports it (read-only; the plugin never opens or closes it). ' +
+      '"open" means the bot has halted trading — usually the daily loss limit. ' +
+      'When red: read the reason in /health (components.trade_executor) or the TradeCircuitBreakerOpen alert, then decide in the bot, not here.',
+    w,
+    h,
+    unit: 'none',
+    targets: targets([[gauge(M.tradeBreaker), perBot('trading')]]),
+    mappings: valueMap([
+      [0, 'closed (trading)', GREEN],
+      [1, 'open (halted)', RED],
+    ]),
+    thresholds: BREAKER_THRESHOLDS,
+    colorMode: 'background',
+    noValue: 'not reported',
+  });
+}
+
+function overview() {
+  const cpuLimit = THRESHOLDS.CIRCUIT_BREAKER_CPU_THRESHOLD;
+  // Percent → ratio after the 4/5, so 0.68 stays 0.68 (0.85 * 4 / 5 is 0.6799999999999999).
+  const memPercent = THRESHOLDS.CIRCUIT_BREAKER_MEMORY_THRESHOLD;
+  const rssLimit = THRESHOLDS.MEMORY_THRESHOLD_TOTAL_SYSTEM_MB;
+  const selfBudget = THRESHOLDS.MONITORING_MAX_CPU_PERCENT / 100;
+
+  return dashboard({
+    uid: 'pbm-overview',
+    title: 'Polymarket bot — overview',
+    description:
+      'Health of the copy-trading bot and of its monitoring plugin: component status, both circuit breakers, host and process resources, alert delivery and what monitoring itself costs.',
+    panels: [
+      row(100, 'Health'),
+      stat({
+        id: 101,
+        title: 'Overall status',
+        description:
+          'The worst status among the bot’s components (the lowest monitoring_component_status): healthy, degraded or critical, as /health reports it. ' +
+          'When orange or red: the component timeline below shows which component; /health on DASHBOARD_PORT says why.',
+        w: 6,
+        h: 5,
+        unit: 'none',
+        targets: targets([[gauge(M.status, { agg: 'min' }), perBot('overall')]]),
+        mappings: STATUS_MAPPINGS,
+        thresholds: STATUS_THRESHOLDS,
+        colorMode: 'background',
+        noValue: 'no data — is the bot running and scraped?',
+      }),
+      stat({
+        id: 102,
+        title: 'Monitoring circuit breaker',
+        description:
+          `The plugin’s own breaker. "tripped" means the host crossed CIRCUIT_BREAKER_CPU_THRESHOLD (${cpuLimit} %) or CIRCUIT_BREAKER_MEMORY_THRESHOLD (${THRESHOLDS.CIRCUIT_BREAKER_MEMORY_THRESHOLD} %) and monitoring shed its own work: no health checks, alert rules or spans until it recovers. Trading is not affected. ` +
+          'When red: find what loads the host (CPU and memory panels below); after MAX_RECOVERY_ATTEMPTS it waits for a manual reset (POST /admin/circuit-breaker/reset).',
+        w: 6,
+        h: 5,
+        unit: 'none',
+        targets: targets([[gauge(M.breaker), perBot('breaker')]]),
+        mappings: valueMap([
+          [0, 'active', GREEN],
+          [1, 'tripped', RED],
+        ]),
+        thresholds: BREAKER_THRESHOLDS,
+        colorMode: 'background',
+      }),
+      tradeBreakerStat(103, 6, 5),
+      stat({
+        id: 104,
+        title: 'Monitoring overhead now',
+        description:
+          `CPU the plugin spends on itself (collection, evaluation, alert delivery), as a share of one core. Budget: MONITORING_MAX_CPU_PERCENT (${THRESHOLDS.MONITORING_MAX_CPU_PERCENT} % of a core). ` +
+          'When red: see "Monitoring overhead by activity" below; raise MONITOR_INTERVAL_SECONDS or lower the scrape frequency.',
+        w: 6,
+        h: 5,
+        unit: 'percentunit',
+        decimals: 2,
+        targets: targets([[rate(M.selfTime), perBot('overhead')]]),
+        thresholds: steps(GREEN, [selfBudget, RED]),
+        graphMode: 'area',
+      }),
+      stateTimeline({
+        id: 105,
+        title: 'Component status',
+        description:
+          'Status of each component over time (main_bot, wallet_monitor, trade_executor, circuit_breaker, alert_system): green healthy, orange degraded, red critical. A component the bot never reported on has no row. ' +
+          'When a row turns red: the matching alert (README, "Alert rules") names the cause — stale scans, main loop stalled, memory, daily loss, breaker.',
+        w: 24,
+        h: 8,
+        unit: 'none',
+        targets: targets([[gauge(M.status, { labels: ['component'] }), perBot('{{component}}')]]),
+        mappings: STATUS_MAPPINGS,
+        thresholds: STATUS_THRESHOLDS,
+      }),
+
+      row(200, 'Host and process'),
+      timeseries({
+        id: 201,
+        title: 'System CPU',
+        description:
+          `System-wide CPU utilisation the plugin samples each evaluation (monitoring_cpu_usage_percent). The breaker trips above CIRCUIT_BREAKER_CPU_THRESHOLD (${cpuLimit} %, red line) and recovers only below ${fourFifths(cpuLimit)} % (orange line). ` +
+          'When it nears the red line: something on the host (often not the bot) is starving it; trades will be slow too.',
+        w: 8,
+        h: 8,
+        unit: 'percent',
+        min: 0,
+        max: 100,
+        targets: targets([[gauge(M.cpu), perBot('cpu')]]),
+        thresholds: steps(GREEN, [fourFifths(cpuLimit), ORANGE], [cpuLimit, RED]),
+      }),
+      timeseries({
+        id: 202,
+        title: 'Bot memory (RSS)',
+        description:
+          `Resident memory of the bot process, bot and plugin together (monitoring_memory_usage_mb, MiB). main_bot is degraded from ${fourFifths(rssLimit)} MiB (orange line) and critical at MEMORY_THRESHOLD_TOTAL_SYSTEM_MB (${rssLimit} MiB, red line). ` +
+          'When it climbs steadily: a leak in the bot; restart it at a quiet moment and compare heap snapshots.',
+        w: 8,
+        h: 8,
+        unit: 'mbytes',
+        targets: targets([[gauge(M.rss), perBot('rss')]]),
+        thresholds: steps(GREEN, [fourFifths(rssLimit), ORANGE], [rssLimit, RED]),
+      }),
+      timeseries({
+        id: 203,
+        title: 'System memory used',
+        description:
+          `Share of the host’s memory in use (system_memory_utilization, state "used"). The breaker trips above CIRCUIT_BREAKER_MEMORY_THRESHOLD (${memPercent} %, red line) and recovers only below ${fourFifths(memPercent)} % (orange line). ` +
+          'When it nears the red line: find the process that grows (it may not be the bot).',
+        w: 8,
+        h: 8,
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        targets: targets([[gauge(HOST.systemMemory, { matchers: 'system_memory_state="used"' }), perBot('used')]]),
+        thresholds: steps(GREEN, [fourFifths(memPercent) / 100, ORANGE], [memPercent / 100, RED]),
+      }),
+      timeseries({
+        id: 204,
+        title: 'Event-loop delay',
+        description:
+          'How late the bot’s event loop ran timers over the last evaluation interval: median, 99th percentile and worst. Every millisecond here delays a copied trade by as much. ' +
+          'When p99 or max climb into the hundreds of milliseconds: something blocks the loop (synchronous work, huge JSON); the plugin’s own share is in "Monitoring overhead".',
+        w: 12,
+        h: 8,
+        unit: 's',
+        targets: targets([
+          [gauge(M.loopP50), perBot('p50')],
+          [gauge(M.loopP99), perBot('p99')],
+          [gauge(M.loopMax), perBot('max')],
+        ]),
+      }),
+      timeseries({
+        id: 205,
+        title: 'Bot process CPU',
+        description:
+          'CPU time the bot process uses, bot and plugin together, as a share of one core (process_cpu_time_total, user + system). ' +
+          'When it sits near 100 %: the bot is CPU-bound on its single thread and its event loop will lag.',
+        w: 12,
+        h: 8,
+        unit: 'percentunit',
+        targets: targets([
+          [rate(HOST.processCpu, { labels: ['process_cpu_state'] }), perBot('{{process_cpu_state}}')],
+        ]),
+        stack: true,
+      }),
+
+      row(300, 'Alerts'),
+      timeseries({
+        id: 301,
+        title: 'Alerts delivered',
+        description:
+          'Alerts Telegram accepted, per minute, by severity (monitoring_alerts_sent_total). Without TELEGRAM_BOT_TOKEN alerts go to the log only and this stays at 0. ' +
+          'When critical alerts keep coming: read them in Telegram or the log; the component timeline shows what they are about.',
+        w: 10,
+        h: 8,
+        unit: 'cpm',
+        targets: targets([[`60 * ${rate(M.alertsSent, { labels: ['severity'] })}`, perBot('{{severity}}')]]),
+        overrides: colourBy([
+          ['critical', RED],
+          ['warning', ORANGE],
+          ['info', BLUE],
+        ]),
+        stack: true,
+      }),
+      timeseries({
+        id: 302,
+        title: 'Alerts not delivered',
+        description:
+          'Alerts that did not reach Telegram, per minute: suppressed (a duplicate inside DUPLICATE_ALERT_WINDOW_MINUTES or a component in cooldown — normal), failed by reason (timeout, network, rate_limited, http_4xx, http_5xx, rejected) and dropped from a full delivery queue. ' +
+          'When failed or dropped rise: http_4xx means a wrong TELEGRAM_BOT_TOKEN/TELEGRAM_CHAT_ID or a blocked bot; timeout/network mean the host cannot reach api.telegram.org. Alerts still go to the log.',
+        w: 10,
+        h: 8,
+        unit: 'cpm',
+        targets: targets([
+          [`60 * ${rate(M.alertsSuppressed)}`, perBot('suppressed')],
+          [`60 * ${rate(M.alertsFailed, { labels: ['reason'] })}`, perBot('failed {{reason}}')],
+          [`60 * ${rate(M.alertsDropped)}`, perBot('dropped')],
+        ]),
+        overrides: colourBy([
+          ['suppressed', BLUE],
+          ['failed', RED],
+          ['dropped', ORANGE],
+        ]),
+      }),
+      stat({
+        id: 303,
+        title: 'Undelivered alerts (time range)',
+        description:
+          'Alerts that failed or were dropped over the selected time range: alerts nobody received on Telegram. ' +
+          'When red: check "Alerts not delivered" for the reason, and the plugin’s log for the alerts themselves.',
+        w: 4,
+        h: 8,
+        unit: 'short',
+        decimals: 0,
+        targets: targets([[`${increaseOverRange(M.alertsFailed)} + ${increaseOverRange(M.alertsDropped)}`, perBot('undelivered')]], {
+          instant: true,
+        }),
+        thresholds: steps(GREEN, [1, RED]),
+        colorMode: 'background',
+      }),
+
+      row(400, 'Monitoring overhead'),
+      timeseries({
+        id: 401,
+        title: 'Monitoring overhead by activity',
+        description:
+          `Time the plugin spends on itself, by activity (collection on each scrape and evaluation, evaluation of checks and rules, alert delivery), stacked, as a share of one core. The red line is MONITORING_MAX_CPU_PERCENT (${THRESHOLDS.MONITORING_MAX_CPU_PERCENT} %). ` +
+          'When the stack crosses it: scrape less often or raise MONITOR_INTERVAL_SECONDS; a tall alert_delivery band means a Telegram backlog.',
+        w: 12,
+        h: 8,
+        unit: 'percentunit',
+        targets: targets([[rate(M.selfTime, { labels: ['activity'] }), perBot('{{activity}}')]]),
+        thresholds: steps(GREEN, [selfBudget, RED]),
+        stack: true,
+      }),
+      timeseries({
+        id: 402,
+        title: 'Monitoring share of the bot’s CPU',
+        description:
+          'The plugin’s own time divided by all the CPU time of the bot process: what fraction of the bot’s CPU goes to monitoring. ' +
+          'When it is more than a few percent on an idle bot: the scrape or evaluation cadence is too aggressive.',
+        w: 12,
+        h: 8,
+        unit: 'percentunit',
+        targets: targets([[`${rate(M.selfTime)} / ${rate(HOST.processCpu)}`, perBot('monitoring')]]),
+      }),
+      timeseries({
+        id: 403,
+        title: 'Evaluation cycles by status',
+        description:
+          'Evaluation cycles (breaker → health checks → alert rules) per minute, by the overall status each found; one every MONITOR_INTERVAL_SECONDS. ' +
+          'When the total drops to 0: the breaker is tripped (evaluation is shed) or the plugin stopped; when degraded/critical bands appear, see the component timeline.',
+        w: 12,
+        h: 8,
+        unit: 'cpm',
+        targets: targets([[`60 * ${rate(M.healthChecks, { labels: ['status'] })}`, perBot('{{status}}')]]),
+        overrides: STATUS_COLOURS,
+        stack: true,
+      }),
+      timeseries({
+        id: 404,
+        title: 'Evaluation cycle duration',
+        description:
+          'How long one evaluation cycle takes: p50 and p99 from the histogram, and the mean. Cycles run off the bot’s hot path but on its event loop. ' +
+          'When p99 exceeds tens of milliseconds: the event loop is congested, or the host is short of CPU.',
+        w: 12,
+        h: 8,
+        unit: 's',
+        targets: targets([
+          [quantile(0.5, M.healthCheckDuration), perBot('p50')],
+          [quantile(0.99, M.healthCheckDuration), perBot('p99')],
+          [`${rate(`${M.healthCheckDuration}_sum`)} / ${rate(`${M.healthCheckDuration}_count`)}`, perBot('mean')],
+        ]),
+      }),
+    ],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trading.
+
+const OUTCOME_COLOURS = colourBy([
+  ['success', GREEN],
+  ['failed|error|rejected|invalid', RED],
+  ['skipped|other', ORANGE],
+]);
+
+function trading() {
+  const staleAfter = THRESHOLDS.STALE_AFTER_SECONDS;
+  const apiThreshold = THRESHOLDS.API_SUCCESS_THRESHOLD;
+  const scanErrorLimit = Math.round((1 - apiThreshold) * 100) / 100;
+  const warnLoss = THRESHOLDS.DAILY_LOSS_WARNING_PERCENT;
+  const critLoss = THRESHOLDS.DAILY_LOSS_CRITICAL_PERCENT;
+  const scans = `${M.walletScan}_count`;
+
+  return dashboard({
+    uid: 'pbm-trading',
+    title: 'Polymarket bot — trading',
+    description:
+      'What the copy-trading bot is doing: wallet scans, copied trade executions, the APIs it depends on, and the day’s PnL against its loss limits.',
+    panels: [
+      row(100, 'Wallet scans'),
+      timeseries({
+        id: 101,
+        title: 'Wallet scan latency',
+        description:
+          'How long one wallet scan takes, every outcome included: p50, p95 and p99 over the rate window. A copy can only be as fast as the scan that finds the trade. ' +
+          'When p99 climbs: the data API is slow (see "API calls") or the event loop lags (overview dashboard).',
+        w: 12,
+        h: 8,
+        unit: 's',
+        targets: targets([
+          [quantile(0.5, M.walletScan), perBot('p50')],
+          [quantile(0.95, M.walletScan), perBot('p95')],
+          [quantile(0.99, M.walletScan), perBot('p99')],
+        ]),
+      }),
+      timeseries({
+        id: 102,
+        title: 'Wallet scans by outcome',
+        description:
+          'Wallet scans per second by outcome (success, failed, skipped, rejected, invalid, error, other). ' +
+          'When the success band thins or vanishes: scans are failing — see the error ratio and the API panels.',
+        w: 12,
+        h: 8,
+        unit: 'ops',
+        targets: targets([[rate(scans, { labels: ['outcome'] }), perBot('{{outcome}}')]]),
+        overrides: OUTCOME_COLOURS,
+        stack: true,
+      }),
+      timeseries({
+        id: 103,
+        title: 'Wallet scan error ratio',
+        description:
+          `Share of wallet scans that did not succeed (every outcome but success) over the rate window. The red line is 1 − API_SUCCESS_THRESHOLD (${scanErrorLimit * 100} %). ` +
+          'When above it: the bot is missing trades to copy; check the data API’s success ratio and consecutive failures below.',
+        w: 12,
+        h: 7,
+        unit: 'percentunit',
+        min: 0,
+        softMax: 0.25,
+        // With no failed scan there is no non-success series at all: `or 0 * …` turns that into 0.
+        targets: targets([
+          [
+            `(${rate(scans, { matchers: 'outcome!="success"' })} or 0 * ${rate(scans)}) / ${rate(scans)}`,
+            perBot('errors'),
+          ],
+        ]),
+        thresholds: steps(GREEN, [scanErrorLimit, RED]),
+      }),
+      stat({
+        id: 104,
+        title: 'Since last successful scan',
+        description:
+          `Time since the last successful wallet scan. wallet_monitor is degraded after STALE_AFTER_SECONDS (${staleAfter} s) and critical after ${STALE_CRITICAL_FACTOR} × that. ` +
+          'When orange or red: the bot is blind to the wallets it copies; check that its scan loop runs and that the data API answers.',
+        w: 6,
+        h: 7,
+        unit: 's',
+        decimals: 0,
+        targets: targets([[`time() - ${gauge(M.lastScan)}`, perBot('age')]]),
+        thresholds: steps(GREEN, [staleAfter, ORANGE], [staleAfter * STALE_CRITICAL_FACTOR, RED]),
+        colorMode: 'background',
+        noValue: 'no successful scan yet',
+      }),
+      stat({
+        id: 105,
+        title: 'Wallets watched',
+        description:
+          'Wallets the bot watches, as it last reported. When it drops unexpectedly: the bot’s wallet list was reloaded or trimmed.',
+        w: 6,
+        h: 7,
+        unit: 'none',
+        decimals: 0,
+        targets: targets([[gauge(M.walletsWatched), perBot('wallets')]]),
+        thresholds: steps(BLUE),
+        graphMode: 'area',
+      }),
+
+      row(200, 'Trade execution'),
+      timeseries({
+        id: 201,
+        title: 'Trade execution latency by side',
+        description:
+          'How long copying one trade takes, by side, every outcome included: p50, p95 and p99. Latency is slippage: the price moves while the order travels. ' +
+          'When p99 climbs: the CLOB API is slow or failing (API panels), or the event loop lags.',
+        w: 12,
+        h: 8,
+        unit: 's',
+        targets: targets([
+          [quantile(0.5, M.trade, { labels: ['side'] }), perBot('p50 {{side}}')],
+          [quantile(0.95, M.trade, { labels: ['side'] }), perBot('p95 {{side}}')],
+          [quantile(0.99, M.trade, { labels: ['side'] }), perBot('p99 {{side}}')],
+        ]),
+      }),
+      timeseries({
+        id: 202,
+        title: 'Trade outcomes by side',
+        description:
+          'Copied trades per minute by outcome and side: success, failed/error/rejected/invalid (red), skipped/other (orange). Skipped usually means the bot’s own breaker holds trades back. ' +
+          'When red bands appear: read the TradeFailed alerts for the reason (liquidity, minimum size, API errors).',
+        w: 12,
+        h: 8,
+        unit: 'cpm',
+        targets: targets([[`60 * ${rate(`${M.trade}_count`, { labels: ['outcome', 'side'] })}`, perBot('{{outcome}} {{side}}')]]),
+        overrides: OUTCOME_COLOURS,
+        stack: true,
+        bars: true,
+      }),
+      stat({
+        id: 203,
+        title: 'Trades in the time range by outcome',
+        description:
+          'How many copied trades ended in each outcome over the selected time range. When anything but success is large: see "Trade outcomes by side" for when it happened.',
+        w: 24,
+        h: 4,
+        unit: 'short',
+        decimals: 0,
+        targets: targets([[increaseOverRange(`${M.trade}_count`, { labels: ['outcome'] }), perBot('{{outcome}}')]], { instant: true }),
+        thresholds: steps(BLUE),
+        textMode: 'value_and_name',
+        overrides: OUTCOME_COLOURS,
+      }),
+
+      row(300, 'APIs'),
+      timeseries({
+        id: 301,
+        title: 'API success ratio',
+        description:
+          `Share of successful calls per API over the last 5 minutes (clob, data_api, gamma, polygon_rpc, other); absent while an API is not called. API health is degraded below API_SUCCESS_THRESHOLD (${apiThreshold * 100} %, red line). ` +
+          'When an API falls below it: check its status page and the bot’s network; the bot retries, but scans and trades slow down.',
+        w: 8,
+        h: 8,
+        unit: 'percentunit',
+        min: 0,
+        max: 1,
+        targets: targets([[gauge(M.apiRatio, { agg: 'min', labels: ['api'] }), perBot('{{api}}')]]),
+        thresholds: steps(RED, [apiThreshold, GREEN]),
+      }),
+      timeseries({
+        id: 302,
+        title: 'API consecutive failures',
+        description:
+          `Failed calls in a row per API since its last success. ApiConsecutiveFailures fires (critical) at API_FAILURE_COUNT_THRESHOLD (${THRESHOLDS.API_FAILURE_COUNT_THRESHOLD}, red line). ` +
+          'When it crosses the line: the API is down for the bot; if it is the CLOB, trading has effectively stopped.',
+        w: 8,
+        h: 8,
+        unit: 'none',
+        decimals: 0,
+        softMax: THRESHOLDS.API_FAILURE_COUNT_THRESHOLD + 1,
+        targets: targets([[gauge(M.apiFailures, { labels: ['api'] }), perBot('{{api}}')]]),
+        thresholds: steps(GREEN, [THRESHOLDS.API_FAILURE_COUNT_THRESHOLD, RED]),
+      }),
+      timeseries({
+        id: 303,
+        title: 'API calls',
+        description:
+          'Calls per second to each API, by outcome. Shows which API the failures come from and whether the bot is calling at all. ' +
+          'When failures dominate one API: see its success ratio and consecutive failures.',
+        w: 8,
+        h: 8,
+        unit: 'reqps',
+        targets: targets([[rate(M.apiRequests, { labels: ['api', 'outcome'] }), perBot('{{outcome}} {{api}}')]]),
+        overrides: colourBy([
+          ['success', GREEN],
+          ['failure', RED],
+        ]),
+        stack: true,
+      }),
+
+      row(400, 'Daily PnL and risk'),
+      timeseries({
+        id: 401,
+        title: 'Daily PnL',
+        description:
+          'The day’s profit and loss in USD, as the bot last reported it; red below zero. ' +
+          'When it falls steeply: compare with "Daily loss ratio" — the bot halts itself at its loss limit.',
+        w: 10,
+        h: 8,
+        unit: 'currencyUSD',
+        softMin: null, // PnL goes negative: let the axis follow it
+        targets: targets([[gauge(M.pnl), perBot('PnL')]]),
+        thresholds: steps(RED, [0, GREEN]),
+        thresholdLines: false,
+        colorByThresholds: true,
+      }),
+      timeseries({
+        id: 402,
+        title: 'Daily loss ratio',
+        description:
+          `The day’s loss as a share of the starting balance (0 in profit). DailyLoss warns at DAILY_LOSS_WARNING_PERCENT (${warnLoss * 100} %, orange line) and is critical at DAILY_LOSS_CRITICAL_PERCENT (${critLoss * 100} %, red line). ` +
+          'When it nears the red line: expect the bot’s own breaker to halt trading; review the strategy before it resumes.',
+        w: 10,
+        h: 8,
+        unit: 'percentunit',
+        min: 0,
+        softMax: 0.2,
+        targets: targets([[gauge(M.lossRatio), perBot('loss')]]),
+        thresholds: steps(GREEN, [warnLoss, ORANGE], [critLoss, RED]),
+      }),
+      tradeBreakerStat(403, 4, 8),
+    ],
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const DASHBOARDS = {
+  'grafana/dashboards/bot-overview.json': overview,
+  'grafana/dashboards/trading.json': trading,
+};
+
+/** { path relative to the repository root: the JSON text to commit } */
+export function renderDashboards() {
+  return Object.fromEntries(
+    Object.entries(DASHBOARDS).map(([file, build]) => [file, `${JSON.stringify(build(), null, 2)}\n`]),
+  );
+}
+
+/** Every panel (rows' nested panels included) of a dashboard object. */
+export function panelsOf(dashboard) {
+  return dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+}
+
+/** Concrete values for Grafana's variables, for running the queries against Prometheus directly. */
+const SUBSTITUTIONS = [
+  ['$__rate_interval', '1m'],
+  ['$__interval', '15s'],
+  ['$__range', '1h'],
+  ['$job', '.*'],
+  ['$instance', '.*'],
+];
+
+export function substitute(expr) {
+  return SUBSTITUTIONS.reduce((text, [variable, value]) => text.split(variable).join(value), expr);
+}
+
+/**
+ * Every panel query as plain PromQL ($job/$instance → `.*`, $__rate_interval → 1m,
+ * $__interval → 15s, $__range → 1h), with where it comes from.
+ */
+export function allExpressions() {
+  const out = [];
+  for (const build of Object.values(DASHBOARDS)) {
+    const board = build();
+    for (const panel of panelsOf(board)) {
+      for (const t of panel.targets ?? []) {
+        out.push({ dashboard: board.title, panel: panel.title, refId: t.refId, expr: substitute(t.expr) });
+      }
+    }
+  }
+  return out;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  for (const [file, text] of Object.entries(renderDashboards())) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), text);
+    console.log(`wrote ${file}`);
+  }
+}
