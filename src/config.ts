@@ -344,6 +344,17 @@ export const CONFIG_FIELDS = [
     description: "Age at which the bot's main-loop heartbeat or last successful wallet scan is degraded; four times it is critical.",
   },
   {
+    key: 'authToken',
+    env: 'MONITORING_AUTH_TOKEN',
+    kind: 'string',
+    default: undefined,
+    secret: true,
+    pattern: /^[\x21-\x7e]{16,}$/,
+    expected: 'at least 16 printable characters',
+    example: 'scrape-token-0123456789',
+    description: "Bearer token /metrics and /health require when set (Prometheus' `authorization` scrape setting sends it).",
+  },
+  {
     key: 'adminToken',
     env: 'MONITORING_ADMIN_TOKEN',
     kind: 'string',
@@ -430,6 +441,7 @@ export interface MonitoringConfig {
   botEnv: BotEnv;
   apiHosts: string | undefined;
   staleAfterSeconds: number;
+  authToken: string | undefined;
   adminToken: string | undefined;
   strict: boolean;
   logLevel: LogLevel;
@@ -752,6 +764,13 @@ function collectWarnings(
       ? [name('telegramBotToken'), name('telegramChatId')]
       : [name('telegramChatId'), name('telegramBotToken')];
     warnings.push(`${set} is set without ${missing}: alerts go to the log only`);
+  }
+  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i.test(config.host);
+  if (!loopback && config.authToken === undefined && (config.metricsEnabled || config.dashboardEnabled)) {
+    warnings.push(
+      `${name('host')}=${config.host} without ${name('authToken')}: ` +
+        '/metrics and /health answer anyone who can reach the port',
+    );
   }
   return warnings;
 }

@@ -24,6 +24,7 @@ import { HealthBoard } from './evaluate/health.js';
 import { createEvaluatingReader } from './evaluate/reader.js';
 import { SystemSampler } from './evaluate/sampler.js';
 import { adminRoutes } from './http/admin.js';
+import { requireBearer } from './http/auth.js';
 import { healthRoutes } from './http/health.js';
 import { READ_METHODS, startServer, type RunningServer } from './http/server.js';
 import { installExitHooks, type ExitHooks } from './lifecycle.js';
@@ -271,14 +272,17 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
         port: config.metricsPort,
         onError: onServerError,
         routes: {
-          '/metrics': {
-            methods: READ_METHODS,
-            handler: (req, res) => {
-              const started = performance.now();
-              res.once('finish', () => selfTime('collection', performance.now() - started));
-              prometheus.getMetricsRequestHandler(req, res);
+          '/metrics': requireBearer(
+            {
+              methods: READ_METHODS,
+              handler: (req, res) => {
+                const started = performance.now();
+                res.once('finish', () => selfTime('collection', performance.now() - started));
+                prometheus.getMetricsRequestHandler(req, res);
+              },
             },
-          },
+            config.authToken,
+          ),
         },
       }).then((server) => {
         if (server) ports.metrics = server.port;
@@ -287,8 +291,11 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     );
   }
   if (config.dashboardEnabled) {
+    const health = healthRoutes({ board, sampler, breaker: () => breaker.state, ready: () => ready, now });
     const routes = {
-      ...healthRoutes({ board, sampler, breaker: () => breaker.state, ready: () => ready, now }),
+      ...health,
+      // /livez and /readyz say nothing but "up"/"ready": left open for probes that carry no token.
+      '/health': requireBearer(health['/health']!, config.authToken),
       ...adminRoutes(
         config.adminToken,
         () => {

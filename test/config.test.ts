@@ -119,6 +119,7 @@ const SPEC: Record<string, [unknown, number?, number?]> = {
   ALERT_ON_CIRCUIT_BREAKER: ['on'],
   BOT_ENV: ['production'],
   STALE_AFTER_SECONDS: [120, 10, 86400],
+  MONITORING_AUTH_TOKEN: [undefined],
   MONITORING_ADMIN_TOKEN: [undefined],
   MONITORING_API_HOSTS: [undefined],
   MONITORING_STRICT: [false],
@@ -148,8 +149,8 @@ describe('the schema', () => {
     );
   });
 
-  it('marks the bot token and the admin token, and only them, secret', () => {
-    expect(secretFields.map((f) => f.env)).toEqual(['TELEGRAM_BOT_TOKEN', 'MONITORING_ADMIN_TOKEN']);
+  it('marks the bot token and the two HTTP tokens, and only them, secret', () => {
+    expect(secretFields.map((f) => f.env)).toEqual(['TELEGRAM_BOT_TOKEN', 'MONITORING_AUTH_TOKEN', 'MONITORING_ADMIN_TOKEN']);
   });
 
   it.each(CONFIG_FIELDS.map((f) => [f.env, f] as const))('%s has a one-line description', (_, field) => {
@@ -481,6 +482,12 @@ describe('warnings', () => {
       warn: { TELEGRAM_CHAT_ID: '-100' },
       quiet: { TELEGRAM_CHAT_ID: '-100', TELEGRAM_BOT_TOKEN: '123:SECRETTOKEN' },
       mentions: ['TELEGRAM_CHAT_ID', 'TELEGRAM_BOT_TOKEN', 'log only'],
+    },
+    {
+      name: 'servers exposed beyond loopback without a token',
+      warn: { MONITORING_HOST: '0.0.0.0' },
+      quiet: { MONITORING_HOST: '0.0.0.0', MONITORING_AUTH_TOKEN: 'scrape-token-0123456789' },
+      mentions: ['MONITORING_HOST=0.0.0.0', 'MONITORING_AUTH_TOKEN'],
     },
   ];
 

@@ -19,3 +19,18 @@ export function unauthorized(res: http.ServerResponse): void {
   res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' });
   res.end(JSON.stringify({ error: 'unauthorized' }));
 }
+
+/** Wraps a route so that it answers only requests carrying `token` (when one is configured). */
+export function requireBearer<R extends { handler: (req: http.IncomingMessage, res: http.ServerResponse) => void }>(
+  route: R,
+  token: string | undefined,
+): R {
+  if (!token) return route;
+  return {
+    ...route,
+    handler: (req, res) => {
+      if (bearerMatches(req, token)) route.handler(req, res);
+      else unauthorized(res);
+    },
+  };
+}
