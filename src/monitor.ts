@@ -27,6 +27,7 @@ import { adminRoutes } from './http/admin.js';
 import { requireBearer } from './http/auth.js';
 import { healthRoutes } from './http/health.js';
 import { READ_METHODS, startServer, type RunningServer } from './http/server.js';
+import { deferred } from './defer.js';
 import { installExitHooks, type ExitHooks } from './lifecycle.js';
 import { BotState } from './telemetry/bot-state.js';
 import { EventLoopDelay } from './telemetry/event-loop.js';
@@ -225,6 +226,18 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     }
   };
 
+  // Trade notices are formatted and logged on the next turn of the loop, never inside the bot's
+  // traceTradeExecution call.
+  const trades = deferred<TradeEvent>(
+    (trade) => {
+      if (breaker.state.tripped) return; // shedding: per-event notices are monitoring's own work
+      const draft = tradeDraft(trade);
+      if (draft) notifier.notify(draft, config.alertOnTrade);
+    },
+    1_000,
+    () => counters.alertsDropped.add(1),
+    (error) => log().warn(`trade notice failed: ${String(error)}`),
+  );
   const unsubscribe = subscribe({
     scanDuration: histograms.walletScanDuration,
     tradeDuration: histograms.tradeExecutionDuration,
@@ -233,11 +246,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     tracer: sdk.tracerProvider?.getTracer(PACKAGE_NAME, VERSION),
     tracingAllowed: () => !breaker.state.tripped,
     apiHosts: parseApiHosts(config.apiHosts),
-    onTrade: (trade) => {
-      if (breaker.state.tripped) return; // shedding: per-event notices are monitoring's own work
-      const draft = tradeDraft(trade);
-      if (draft) notifier.notify(draft, config.alertOnTrade);
-    },
+    onTrade: config.alertEnabled ? (trade) => trades.push(trade) : undefined,
     onError: (where, error) => log().warn(`subscriber ${where} failed: ${String(error)}`),
     now,
     monotonic,
@@ -329,6 +338,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
         stopping = true;
         hooks?.remove();
         unsubscribe();
+        trades.flush();
         eventLoop.stop();
         // Alerts already queued get the flush's time bound to go out; then nothing is retried.
         await notifier.drain(config.shutdownTimeoutMs);
