@@ -69,7 +69,8 @@ function rebuildKnownSecretsPattern(): void {
   }
   // Longest first, so a secret that contains another is masked whole.
   const alternatives = [...knownSecrets].sort((a, b) => b.length - a.length).map(escapeRegExp);
-  knownSecretsPattern = new RegExp(alternatives.join('|'), 'g');
+  // Case-insensitive: a hex key is the same key in upper case, and masking errs towards more.
+  knownSecretsPattern = new RegExp(alternatives.join('|'), 'gi');
 }
 
 /**
@@ -96,6 +97,9 @@ export function registerSecrets(values: Iterable<string>): void {
       // A lone surrogate cannot be URI-encoded; the plain form is still registered.
     }
     add(JSON.stringify(v).slice(1, -1));
+    // A 0x key is the same key without its prefix (how most signing libraries print it).
+    const hex = /^0x([0-9a-f]{16,})$/i.exec(v);
+    if (hex?.[1]) add(hex[1]);
   }
   if (changed) rebuildKnownSecretsPattern();
 }

@@ -220,22 +220,22 @@ describe('BotState.reportComponent: main_bot', () => {
     expect(state.mainBot?.flags.flag_3).toBe(false);
   });
 
-  it('cuts a flag name to 64 characters', () => {
+  it('ignores flag names that are not short identifiers (they reach /health and alerts)', () => {
     const { state } = setup();
-    state.reportComponent({ component: 'main_bot', state: { flags: { ['f'.repeat(100)]: true } } });
-    expect(Object.keys(state.mainBot?.flags ?? {})).toEqual(['f'.repeat(64)]);
+    state.reportComponent({
+      component: 'main_bot',
+      state: { flags: { ['f'.repeat(65)]: true, 'has space': true, '0x1234': true, signing_key_present: true } },
+    });
+    expect(Object.keys(state.mainBot?.flags ?? {})).toEqual(['signing_key_present']);
   });
 
-  // BUG (src/telemetry/bot-state.ts:93-95): the cap checks `name in flags` with the full name but
-  // stores under name.slice(0, 64), so once 20 flags are kept a flag whose name is longer than 64
-  // characters can never be updated again: /health keeps showing its first value.
-  it('still updates a known long-named flag once 20 are kept', () => {
+  it('still updates a known flag once 20 are kept', () => {
     const { state } = setup();
-    const long = 'f'.repeat(100);
-    const flags = Object.fromEntries([[long, true], ...Array.from({ length: 19 }, (_, i) => [`flag_${i}`, true])]);
+    const name = 'f'.repeat(64);
+    const flags = Object.fromEntries([[name, true], ...Array.from({ length: 19 }, (_, i) => [`flag_${i}`, true])]);
     state.reportComponent({ component: 'main_bot', state: { flags } });
-    state.reportComponent({ component: 'main_bot', state: { flags: { [long]: false } } });
-    expect(state.mainBot?.flags['f'.repeat(64)]).toBe(false);
+    state.reportComponent({ component: 'main_bot', state: { flags: { [name]: false } } });
+    expect(state.mainBot?.flags[name]).toBe(false);
   });
 
   it('stamps the heartbeat with the current time', () => {

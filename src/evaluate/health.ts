@@ -2,6 +2,7 @@
  * Component health as the evaluators last found it: what /health shows and what the
  * `monitoring_component_status` gauge reads. Written only by the evaluation cycle.
  */
+import { redactText } from '../redact.js';
 import { COMPONENTS, type Component, type ComponentStatus, type HealthStatus } from '../model.js';
 
 export interface CheckResult {
@@ -43,7 +44,8 @@ export class HealthBoard {
    */
   record(results: ReadonlyMap<Component, CheckResult>, at: number, counted = true): HealthStatus {
     for (const [component, result] of results) {
-      this.components.set(component, { ...result, checkedAt: at });
+      // Messages quote what the bot reported; /health serves them as they are, so mask here.
+      this.components.set(component, { status: result.status, message: redactText(result.message), checkedAt: at });
     }
     this.overallValue = overallStatus([...this.components.values()].map((c) => c.status));
     if (counted) {

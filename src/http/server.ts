@@ -43,6 +43,8 @@ export function startServer(options: ServerOptions): Promise<RunningServer | und
       requestTimeout: 10_000,
       headersTimeout: 5_000,
       keepAliveTimeout: 5_000,
+      // Node enforces the two timeouts above only when it checks, every 30 s by default.
+      connectionsCheckingInterval: 1_000,
     },
     (req, res) => {
       let pathname: string;

@@ -4,10 +4,11 @@
  * payloads are untrusted (NaN, negative counts, huge strings, secrets in a reason).
  */
 import type { ComponentReport, DailyPnlReport, MainBotState, TradeExecutorState, WalletMonitorState } from '../channels.js';
-import { redactAndTruncate } from '../redact.js';
+import { maskKnownSecrets, redactAndTruncate } from '../redact.js';
 import { ApiHealth } from './api-health.js';
 
 const MAX_FLAGS = 20;
+const FLAG_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 const MAX_REASON = 200;
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -90,10 +91,11 @@ export class BotState {
     const flags = { ...(this.mainBot?.flags ?? {}) };
     if (state.flags && typeof state.flags === 'object') {
       for (const [name, value] of Object.entries(state.flags)) {
-        if (typeof value !== 'boolean') continue;
-        const key = name.slice(0, 64);
-        if (!Object.hasOwn(flags, key) && Object.keys(flags).length >= MAX_FLAGS) continue;
-        flags[key] = value;
+        // A flag name reaches /health and alerts: only short identifiers, never something that
+        // could be a credential the bot passed by mistake.
+        if (typeof value !== 'boolean' || !FLAG_NAME.test(name) || maskKnownSecrets(name) !== name) continue;
+        if (!Object.hasOwn(flags, name) && Object.keys(flags).length >= MAX_FLAGS) continue;
+        flags[name] = value;
       }
     }
     return {
