@@ -40,29 +40,37 @@ function bounded(
   });
 }
 
-export function installExitHooks(flush: () => Promise<void>, timeoutMs: number): ExitHooks {
-  let flushed: Promise<void> | undefined;
-  const flushOnce = (keepAlive: boolean, onTimeout?: () => void): Promise<void> =>
-    (flushed ??= bounded(flush, timeoutMs, keepAlive, onTimeout));
+export interface ExitActions {
+  /** Ends monitoring: flushes telemetry and alerts, closes servers. */
+  readonly shutdown: () => Promise<void>;
+  /** Pushes out what is pending (spans, metrics, alerts) and keeps monitoring running. */
+  readonly flush: () => Promise<void>;
+}
+
+export function installExitHooks(actions: ExitActions, timeoutMs: number): ExitHooks {
+  let shutDown: Promise<void> | undefined;
+  const shutdownOnce = (onTimeout?: () => void): Promise<void> =>
+    (shutDown ??= bounded(actions.shutdown, timeoutMs, true, onTimeout));
 
   const onBeforeExit = (): void => {
-    // beforeExit means the bot has nothing left to do. If the bound's unref'd timer still fires,
-    // only our own flush (an exporter retrying an unreachable collector) holds the process open:
-    // end it, keeping whatever exit code the bot set.
-    void flushOnce(false, () => process.exit());
+    // beforeExit means the bot has nothing left to do. The bound's timer holds the loop open only
+    // as long as the flush runs, at most timeoutMs; if it fires, only our own work (an alert or an
+    // export still in flight) is left: end the process with whatever exit code the bot set.
+    void shutdownOnce(() => process.exit());
   };
   const handlers = new Map<NodeJS.Signals, () => void>();
   for (const signal of SIGNALS) {
     const handler = (): void => {
       const botHandlesIt = process.listeners(signal).some((listener) => listener !== handler);
       if (botHandlesIt) {
-        // The bot decides when and how to exit; flush alongside, best effort.
-        void flushOnce(false);
+        // The bot decides when and how to exit, and may trade on while it drains: stay
+        // monitored, push out what is pending in case it exits abruptly.
+        void bounded(actions.flush, timeoutMs, false);
         return;
       }
       // Without us Node would die of this signal now: flush (bounded), then die of it all the same.
       process.removeListener(signal, handler);
-      void flushOnce(true).then(() => process.kill(process.pid, signal));
+      void shutdownOnce().then(() => process.kill(process.pid, signal));
     };
     handlers.set(signal, handler);
     process.on(signal, handler);

@@ -63,6 +63,8 @@ type Global = typeof globalThis & { [INSTANCE]?: Promise<Monitor | undefined> };
 /** Time the first cycle may take before /metrics and /health answer without it. */
 const FIRST_CYCLE_WAIT_MS = 2_000;
 const MIB = 1024 * 1024;
+/** Trade notices beyond this rate are counted as suppressed instead of logged and sent. */
+const MAX_TRADE_NOTICES_PER_SECOND = 10;
 
 /**
  * Starts monitoring once per process: a second call (the preload and the bot's own code both
@@ -121,9 +123,10 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     cooldownMs: config.alertCooldownMinutes * 60_000,
     now,
   });
-  const alertView: { telegramConfigured: boolean; lastDelivery: 'ok' | 'failed' | null } = {
+  const alertView: { telegramConfigured: boolean; lastDelivery: 'ok' | 'failed' | null; droppedSinceLastCycle: number } = {
     telegramConfigured: Boolean(config.telegramBotToken && config.telegramChatId),
     lastDelivery: null,
+    droppedSinceLastCycle: 0,
   };
 
   // The evaluating reader exists before the SDK (NodeSDK takes its readers up front); what a
@@ -186,7 +189,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     checks: HEALTH_CHECKS,
     inputs: (sample, at) => ({
       breaker: breaker.state,
-      alerts: alertView,
+      alerts: { ...alertView },
       bot,
       rssMb: sample.rssBytes / MIB,
       limits: {
@@ -217,9 +220,24 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   let ready = false;
   let markReady: () => void = () => {};
   const firstCycle = new Promise<void>((resolve) => (markReady = resolve));
+  // The SDK keeps, for each reader, what happened since that reader last collected. Prometheus
+  // collects only when scraped: with nobody scraping (no Prometheus yet, or it is down) that
+  // backlog would grow for ever, so an unscraped exporter is collected here and the result dropped.
+  let lastScrapeAt = now();
+  const drainUnscraped = (): void => {
+    if (!prometheus || now() - lastScrapeAt < 2 * config.monitorIntervalSeconds * 1000) return;
+    lastScrapeAt = now();
+    const started = monotonic();
+    void prometheus.collect().then(
+      () => selfTime('collection', monotonic() - started),
+      () => {},
+    );
+  };
   cycle = () => {
     eventLoop.roll();
+    drainUnscraped();
     evaluator.runCycle();
+    alertView.droppedSinceLastCycle = 0;
     if (!ready) {
       ready = true;
       markReady();
@@ -228,9 +246,21 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
 
   // Trade notices are formatted and logged on the next turn of the loop, never inside the bot's
   // traceTradeExecution call.
+  // A bot in a tight loop must not turn into thousands of log lines and messages a second.
+  let noticeWindow = 0;
+  let noticesInWindow = 0;
   const trades = deferred<TradeEvent>(
     (trade) => {
       if (breaker.state.tripped) return; // shedding: per-event notices are monitoring's own work
+      const second = Math.floor(monotonic() / 1000);
+      if (second !== noticeWindow) {
+        noticeWindow = second;
+        noticesInWindow = 0;
+      }
+      if (++noticesInWindow > MAX_TRADE_NOTICES_PER_SECOND) {
+        counters.alertsSuppressed.add(1);
+        return;
+      }
       const draft = tradeDraft(trade);
       if (draft) notifier.notify(draft, config.alertOnTrade);
     },
@@ -286,6 +316,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
               methods: READ_METHODS,
               handler: (req, res) => {
                 const started = performance.now();
+                lastScrapeAt = now();
                 res.once('finish', () => selfTime('collection', performance.now() - started));
                 prometheus.getMetricsRequestHandler(req, res);
               },
@@ -347,7 +378,16 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
         await Promise.allSettled([closed, sdk.shutdown()]);
       })()),
   };
-  hooks = installExitHooks(() => monitor.shutdown(), config.shutdownTimeoutMs);
+  hooks = installExitHooks(
+    {
+      shutdown: () => monitor.shutdown(),
+      flush: async () => {
+        trades.flush();
+        await Promise.allSettled([notifier.drain(config.shutdownTimeoutMs), sdk.flush()]);
+      },
+    },
+    config.shutdownTimeoutMs,
+  );
   void monitor.listening.then(() =>
     log().info(
       `monitoring started: metrics ${ports.metrics ? `http://${config.host}:${ports.metrics}/metrics` : 'off'}, health ${
@@ -363,7 +403,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
 /** The Telegram sink, when configured; a bad token costs one line and leaves alerts in the log. */
 function telegramSink(
   config: MonitoringConfig,
-  view: { lastDelivery: 'ok' | 'failed' | null },
+  view: { lastDelivery: 'ok' | 'failed' | null; droppedSinceLastCycle: number },
   { counters }: ReturnType<typeof createInstruments>,
   selfTime: (activity: SelfActivity, ms: number) => void,
 ): AlertSink | undefined {
@@ -371,7 +411,10 @@ function telegramSink(
   const observer: DeliveryObserver = {
     sent: (severity) => counters.alertsSent.add(1, { severity }),
     failed: (reason) => counters.alertsFailed.add(1, { reason }),
-    dropped: () => counters.alertsDropped.add(1),
+    dropped: () => {
+      counters.alertsDropped.add(1);
+      view.droppedSinceLastCycle += 1;
+    },
     lastDelivery: (ok) => {
       view.lastDelivery = ok ? 'ok' : 'failed';
     },

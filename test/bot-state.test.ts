@@ -289,7 +289,7 @@ describe('BotState.reportComponent: wallet_monitor', () => {
 
   it('does not let a reported lastScanAt undo a later traced scan', () => {
     const { state } = setup();
-    state.scanSucceeded(T0);
+    state.scanSucceeded(T0, 'observed');
     state.reportComponent({ component: 'wallet_monitor', state: { lastScanAt: T0 - 1 } });
     expect(state.lastSuccessfulScanAt).toBe(T0);
   });
@@ -320,10 +320,17 @@ describe('BotState.reportComponent: untrusted payloads', () => {
 });
 
 describe('BotState.scanSucceeded', () => {
-  it('defaults to the current time', () => {
-    const { state, clock } = setup();
-    clock.t += 42;
-    state.scanSucceeded();
-    expect(state.lastSuccessfulScanAt).toBe(T0 + 42);
+  it('takes an observed scan as the latest even after the clock stepped back', () => {
+    const { state } = setup();
+    state.scanSucceeded(T0 + 3_600_000, 'observed');
+    state.scanSucceeded(T0, 'observed');
+    expect(state.lastSuccessfulScanAt).toBe(T0);
+  });
+
+  it('never moves the reading backwards for a reported time', () => {
+    const { state } = setup();
+    state.scanSucceeded(T0, 'observed');
+    state.scanSucceeded(T0 - 10, 'reported');
+    expect(state.lastSuccessfulScanAt).toBe(T0);
   });
 });

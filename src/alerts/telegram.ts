@@ -6,6 +6,7 @@
 // module: no log line, observer call or error carries it, nor any text derived from a fetch error
 // (whose message or cause may quote the URL).
 
+import { unrefFetch } from './unref-fetch.js';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { log } from '../log.js';
 import { redactText, registerSecrets } from '../redact.js';
@@ -153,7 +154,7 @@ class TelegramSink implements AlertSink {
     this.baseDelayMs = positive(opts.baseDelayMs, TELEGRAM_DEFAULTS.baseDelayMs);
     this.maxDelayMs = positive(opts.maxDelayMs, TELEGRAM_DEFAULTS.maxDelayMs);
     this.maxRetryAfterMs = positive(opts.maxRetryAfterMs, TELEGRAM_DEFAULTS.maxRetryAfterMs);
-    this.fetchImpl = opts.fetchImpl ?? fetch;
+    this.fetchImpl = opts.fetchImpl ?? unrefFetch;
     this.sleep = opts.sleep ?? defaultSleep;
     this.now = opts.now ?? (() => performance.now());
     this.random = opts.random ?? Math.random;

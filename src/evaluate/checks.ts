@@ -20,6 +20,8 @@ export interface AlertDeliveryView {
   readonly telegramConfigured: boolean;
   /** Outcome of the most recent delivery attempt to Telegram, if any was made. */
   readonly lastDelivery: 'ok' | 'failed' | null;
+  /** Notifications dropped (full queue) since the previous cycle. */
+  readonly droppedSinceLastCycle?: number;
 }
 
 export interface Limits {
@@ -169,6 +171,10 @@ export const checkAlertSystem: HealthCheck = ({ alerts }) => {
   // No finding: an alert about alert delivery failing would go out through the failing channel.
   if (!alerts.telegramConfigured) return { status: 'healthy', message: 'log only (Telegram not configured)', findings: [] };
   if (alerts.lastDelivery === 'failed') return { status: 'degraded', message: 'last Telegram delivery failed', findings: [] };
+  const dropped = alerts.droppedSinceLastCycle ?? 0;
+  if (dropped > 0) {
+    return { status: 'degraded', message: `${dropped} alerts dropped since the last check: Telegram cannot keep up (queue full)`, findings: [] };
+  }
   return {
     status: 'healthy',
     message: alerts.lastDelivery === 'ok' ? 'last Telegram delivery ok' : 'Telegram configured, nothing sent yet',

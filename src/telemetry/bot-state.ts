@@ -56,8 +56,13 @@ export class BotState {
     this.apis = new ApiHealth(now);
   }
 
-  scanSucceeded(at = this.now()): void {
-    if (this.lastSuccessfulScanAt === null || at > this.lastSuccessfulScanAt) this.lastSuccessfulScanAt = at;
+  /**
+   * A scan observed now is the latest, whatever an earlier reading said (after the clock stepped
+   * back, keeping the later time would hide stale scans until the clock caught up); a time the bot
+   * reports may lag behind one already observed and never moves the reading backwards.
+   */
+  scanSucceeded(at: number, source: 'observed' | 'reported'): void {
+    if (source === 'observed' || this.lastSuccessfulScanAt === null || at > this.lastSuccessfulScanAt) this.lastSuccessfulScanAt = at;
   }
 
   reportPnl(report: DailyPnlReport): boolean {
@@ -108,7 +113,7 @@ export class BotState {
   private mergeWalletMonitor(state: WalletMonitorState): WalletMonitorView {
     const previous = this.walletMonitor;
     const lastScanAt = nonNegative(state.lastScanAt);
-    if (lastScanAt !== undefined) this.scanSucceeded(lastScanAt);
+    if (lastScanAt !== undefined) this.scanSucceeded(lastScanAt, 'reported');
     return {
       walletsWatched: nonNegative(state.walletsWatched) ?? previous?.walletsWatched ?? null,
       memoryMb: nonNegative(state.memoryMb) ?? previous?.memoryMb ?? null,

@@ -15,7 +15,16 @@ import {
   resourceFromAttributes,
   serviceInstanceIdDetector,
 } from '@opentelemetry/resources';
-import { PeriodicExportingMetricReader, type IMetricReader, type PushMetricExporter, type ViewOptions } from '@opentelemetry/sdk-metrics';
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+import {
+  AggregationTemporality,
+  PeriodicExportingMetricReader,
+  type IMetricReader,
+  type InstrumentType,
+  type PushMetricExporter,
+  type ResourceMetrics,
+  type ViewOptions,
+} from '@opentelemetry/sdk-metrics';
 import { metrics, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import type { Sampler } from '@opentelemetry/sdk-trace';
 
@@ -37,6 +46,48 @@ export function otlpWanted(env: Env, signal: 'traces' | 'metrics'): boolean {
   const endpoint = set(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') || set(env, `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`);
   if (signal === 'traces') return endpoint || exporters.length > 0;
   return endpoint && (exporters.length === 0 || exporters.includes('otlp'));
+}
+
+/**
+ * One export at a time. The reader starts an export every interval whether the last one has
+ * finished or not; against a collector that refuses or stalls, each export's retries (ref'd
+ * timers and sockets, up to OTEL_EXPORTER_OTLP_TIMEOUT) would overlap the next and hold the
+ * bot's process open for good after the bot itself is done. A tick during an export is skipped.
+ */
+export class SingleFlightExporter implements PushMetricExporter {
+  private inFlight = false;
+
+  constructor(private readonly inner: PushMetricExporter) {}
+
+  export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
+    if (this.inFlight) {
+      // Not a failure worth a log line: the export in flight reports its own outcome.
+      resultCallback({ code: ExportResultCode.SUCCESS });
+      return;
+    }
+    this.inFlight = true;
+    try {
+      this.inner.export(metrics, (result) => {
+        this.inFlight = false;
+        resultCallback(result);
+      });
+    } catch (error) {
+      this.inFlight = false;
+      resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
+    }
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush();
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
+    return this.inner.selectAggregationTemporality?.(instrumentType) ?? AggregationTemporality.CUMULATIVE;
+  }
 }
 
 /** The OTLP metric exporter for OTEL_EXPORTER_OTLP_(METRICS_)PROTOCOL, loaded only when used. */
@@ -65,6 +116,8 @@ export interface StartedSdk {
   /** Only when traces are exported: without an exporter no span is worth creating. */
   readonly tracerProvider: TracerProvider | undefined;
   readonly otlp: { traces: boolean; metrics: boolean };
+  /** Exports what is pending now, keeping everything running. */
+  flush(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -75,7 +128,7 @@ export async function startSdk({ env, readers, views, sampler }: SdkOptions): Pr
     const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
     metricReaders.push(
       new PeriodicExportingMetricReader({
-        exporter: await otlpMetricExporter(env),
+        exporter: new SingleFlightExporter(await otlpMetricExporter(env)),
         ...(interval > 0 ? { exportIntervalMillis: interval } : {}),
       }),
     );
@@ -103,6 +156,12 @@ export async function startSdk({ env, readers, views, sampler }: SdkOptions): Pr
     // still see our instruments.
     meterProvider: internals._meterProvider ?? metrics.getMeterProvider(),
     otlp,
+    flush: async () => {
+      await Promise.allSettled([
+        (internals._tracerProvider as { forceFlush?: () => Promise<void> } | undefined)?.forceFlush?.(),
+        (internals._meterProvider as { forceFlush?: () => Promise<void> } | undefined)?.forceFlush?.(),
+      ]);
+    },
     shutdown: () => sdk.shutdown(),
   };
 }

@@ -109,7 +109,13 @@ const numberAttr = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
 function errorText(error: unknown): string {
-  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  let message: string;
+  try {
+    message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  } catch {
+    // A thrown value with no text form (a null-prototype object, a throwing toString) is still an error.
+    message = 'unprintable thrown value';
+  }
   return redactAndTruncate(message.split('\n')[0]!, 300);
 }
 
@@ -211,7 +217,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
     (message) =>
       finish(message, (seconds, outcome) => {
         deps.scanDuration.record(seconds, { outcome });
-        if (outcome === 'success') state.scanSucceeded(now());
+        if (outcome === 'success') state.scanSucceeded(now(), 'observed');
       }),
   );
 
@@ -261,9 +267,9 @@ export function subscribe(deps: SubscriberDeps): () => void {
 
   plain<ApiCallReport>(CHANNELS.apiCall, (report) => {
     if (report === null || typeof report !== 'object' || typeof report.ok !== 'boolean') return;
-    const api = apiLabel(report.api);
-    probeApis.add(api);
-    const label = countApiCall(api, report.ok);
+    const label = countApiCall(apiLabel(report.api), report.ok);
+    // The label, not the raw name: bounded like the labels themselves.
+    probeApis.add(label);
     const span = activeSpan?.getStore()?.span;
     if (span) {
       const attempt = numberAttr(report.attempt);

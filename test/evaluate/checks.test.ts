@@ -206,7 +206,7 @@ describe('checkWalletMonitor', () => {
 
   it('is critical when the last successful scan is older than four times staleAfter', () => {
     const { clock, bot, inputs } = setup();
-    bot.scanSucceeded(T0);
+    bot.scanSucceeded(T0, 'observed');
     clock.t = T0 + 4 * STALE_AFTER + 1;
     const outcome = checkWalletMonitor(inputs());
     expect(outcome.status).toBe('critical');
