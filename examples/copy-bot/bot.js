@@ -10,6 +10,8 @@
 // Everything it tells the monitoring goes through the probe: a few function calls that cost
 // nothing when the plugin is not loaded (`node examples/copy-bot/bot.js` runs it bare).
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   reportApiCall,
@@ -43,6 +45,70 @@ const settings = {
   /** Stop after this many seconds (0 = run until stopped). */
   runSeconds: numberFromEnv('DEMO_RUN_SECONDS', 0, 0, 31_536_000),
 };
+
+/**
+ * Opt-in measurements for the benchmarks (bench/whole-bot.mjs): with DEMO_STATS_FILE=<path> the
+ * bot counts its scans and trades, times each trade around its traceTradeExecution call and
+ * watches its own event-loop delay, and writes it all as JSON when it stops. Measuring starts
+ * after DEMO_STATS_WARMUP_SECONDS (default 0). Without DEMO_STATS_FILE none of this runs.
+ */
+function createStats(file, warmupSeconds) {
+  const resolutionMs = 10;
+  const eventLoop = monitorEventLoopDelay({ resolution: resolutionMs });
+  const tradeLatency = createHistogram();
+  const window = { scans: 0, trades: 0, startedAt: performance.now(), cpu: process.cpuUsage() };
+  const begin = () => {
+    eventLoop.reset();
+    tradeLatency.reset();
+    Object.assign(window, { scans: 0, trades: 0, startedAt: performance.now(), cpu: process.cpuUsage() });
+  };
+  eventLoop.enable();
+  if (warmupSeconds > 0) setTimeout(begin, warmupSeconds * 1000).unref();
+  const ms = (ns) => Number((ns / 1e6).toFixed(3));
+  // The histogram records the whole interval between timer wake-ups: the delay is what exceeds it.
+  const delayMs = (ns) => ms(Math.max(0, ns - resolutionMs * 1e6));
+  let written = false;
+  return {
+    scan: () => void (window.scans += 1),
+    trade: (durationMs) => {
+      window.trades += 1;
+      tradeLatency.record(Math.max(1, Math.round(durationMs * 1e6)));
+    },
+    write() {
+      if (written) return;
+      written = true;
+      eventLoop.disable();
+      const cpu = process.cpuUsage(window.cpu);
+      const total = process.cpuUsage();
+      const memory = process.memoryUsage();
+      const has = tradeLatency.count > 0;
+      const report = {
+        windowSeconds: Number(((performance.now() - window.startedAt) / 1000).toFixed(3)),
+        scans: window.scans,
+        trades: window.trades,
+        tradeLatencyMs: { p50: has ? ms(tradeLatency.percentile(50)) : null, p99: has ? ms(tradeLatency.percentile(99)) : null, count: tradeLatency.count },
+        eventLoopDelayMs: {
+          p50: delayMs(eventLoop.percentile(50)),
+          p99: delayMs(eventLoop.percentile(99)),
+          max: delayMs(eventLoop.max),
+          resolution: resolutionMs,
+        },
+        cpuMs: { user: cpu.user / 1000, system: cpu.system / 1000 },
+        cpuTotalMs: { user: total.user / 1000, system: total.system / 1000 },
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+      };
+      try {
+        writeFileSync(file, `${JSON.stringify(report)}\n`);
+      } catch (error) {
+        console.error(`demo bot: could not write ${file}: ${error.message}`);
+      }
+    },
+  };
+}
+const stats = process.env.DEMO_STATS_FILE
+  ? createStats(process.env.DEMO_STATS_FILE, numberFromEnv('DEMO_STATS_WARMUP_SECONDS', 0, 0, 3_600))
+  : undefined;
 
 const STARTING_BALANCE_USD = 10_000;
 const wallets = Array.from({ length: settings.wallets }, () => `0x${randomBytes(20).toString('hex')}`);
@@ -130,6 +196,7 @@ async function scanLoop() {
     for (const wallet of wallets) {
       if (!state.running) return;
       let found = [];
+      stats?.scan();
       try {
         found = await traceWalletScan(wallet, () => scanWallet(wallet));
       } catch (error) {
@@ -148,9 +215,12 @@ async function scanLoop() {
 }
 
 async function copyTrade(order) {
+  const started = stats ? performance.now() : 0;
   try {
     await traceTradeExecution(order, () => executeTrade(order));
+    stats?.trade(performance.now() - started);
   } catch (error) {
+    stats?.trade(performance.now() - started);
     console.log(`trade failed: ${error.message}`);
   }
 }
@@ -172,6 +242,7 @@ function stop(signal) {
   console.log(`demo bot: ${signal}, stopping`);
   state.running = false;
   stopping.abort();
+  stats?.write();
 }
 
 process.on('SIGINT', () => stop('SIGINT'));

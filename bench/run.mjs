@@ -1,0 +1,269 @@
+// The benchmark: `npm run bench` (about 20 minutes), `npm run bench -- --quick` (about 2),
+// `node bench/run.mjs --smoke` (seconds; proves the plumbing for CI, writes nothing).
+//
+// Runs every section against dist/ (build first), prints one markdown table per section and the
+// budget with PASS/MISS per goal, and (except --smoke) writes the same to bench/RESULTS.md with
+// the machine's CPU, cores, Node version and date. A missed goal does not fail the run; a
+// section that cannot run does. Every child process runs on loopback ephemeral ports, within a
+// time bound, and is killed at the end whatever happens.
+//
+// The machine is assumed noisy: every figure is a median of repeated runs, and comparisons are
+// ratios against a baseline measured in the same run.
+import { execFileSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runEvaluation } from './evaluation.mjs';
+import { runIdle } from './idle.mjs';
+import { BENCH, REGISTER, fmt, killAll, machine, table } from './lib.mjs';
+import { OPS, VARIANTS as PER_OP_VARIANTS, runPerOp } from './per-op.mjs';
+import { runScrapeCost } from './scrape-cost.mjs';
+import { LABELS } from './variants.mjs';
+import { SCAN_FINDS_TRADE, SCRAPE_EVERY_MS, WHOLE_BOT_VARIANTS, WORKLOAD, runWholeBot } from './whole-bot.mjs';
+
+const argv = process.argv.slice(2);
+const mode = argv.includes('--smoke') ? 'smoke' : argv.includes('--quick') ? 'quick' : 'full';
+const RESULTS = path.join(BENCH, 'RESULTS.md');
+
+const log = (message) => process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
+const t0 = performance.now();
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+process.on('exit', killAll);
+
+if (!existsSync(REGISTER)) {
+  console.error(`bench: ${path.relative(process.cwd(), REGISTER)} is missing; run \`npm run build\` first`);
+  process.exit(1);
+}
+
+/** The code measured: commit, and whether src/ had uncommitted changes (dist/ is built from the working tree). */
+function codeVersion() {
+  try {
+    const git = (...args) => execFileSync('git', args, { cwd: BENCH, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git('status', '--porcelain', '--', '../src') !== '';
+    return `${git('rev-parse', '--short', 'HEAD')}${dirty ? ' + uncommitted changes in src/' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+const ratio = (value, base) => value / base;
+const cell = (text, r) => (Number.isFinite(r) ? `${text} (${fmt.ratio(r)})` : text);
+
+// ---------------------------------------------------------------------------------------------
+
+const PER_OP_LABELS = {
+  absent: 'probe, plugin absent',
+  plugin: 'probe, plugin loaded',
+  manual: 'hand-written OTel span + histogram + counter',
+  prom: 'prom-client histogram timer',
+};
+const opName = (op) => (op === 'trade' ? 'traceTradeExecution' : 'traceWalletScan');
+
+function perOpSection(results) {
+  const rows = [];
+  for (const op of OPS) {
+    const manual = results.find((r) => r.op === op && r.variant === 'manual');
+    for (const variant of PER_OP_VARIANTS) {
+      const r = results.find((x) => x.op === op && x.variant === variant);
+      rows.push([
+        `\`${opName(op)}\``,
+        PER_OP_LABELS[variant],
+        fmt.ns(r.nsPerOp),
+        fmt.ratio(r.nsPerOp / manual.nsPerOp),
+        fmt.ns(r.nsPerOpWithTurns),
+        fmt.ratio(r.nsPerOpWithTurns / manual.nsPerOpWithTurns),
+      ]);
+    }
+  }
+  return [
+    '## 1. Per operation',
+    '',
+    `Around a no-op, each variant in fresh processes (${results[0].processes ?? 1} per variant, interleaved); per process the median of timed runs after a warm-up, then the median over processes. Operations run in chunks of 500 with one turn of the event loop after each: "call" times the calls alone, "with deferred work" adds the turns, where work the plugin moves off the caller's stack (trade notices) runs — the figure the budget uses. In both OTel variants NodeSDK has no span processor (the plugin's default without a trace exporter), so spans are non-recording.`,
+    '',
+    table(['Operation', 'Variant', 'call ns/op', '× hand-written', 'with deferred work ns/op', '× hand-written'], rows),
+  ].join('\n');
+}
+
+function wholeBotSection(whole) {
+  const s = whole.summary;
+  const none = s.none;
+  const metrics = [
+    ['CPU, % of one core', (r) => r.cpuPercent, (v) => fmt.pct(v)],
+    ['steady RSS', (r) => r.rssBytes, fmt.mb],
+    ['event-loop delay p99', (r) => r.eldP99, (v) => fmt.ms(v, 2)],
+    ['trade latency p50', (r) => r.tradeP50, (v) => fmt.ms(v, 3)],
+    ['trade latency p99', (r) => r.tradeP99, (v) => fmt.ms(v, 3)],
+    ['startup (spawn → first line)', (r) => r.startupMs, (v) => fmt.ms(v, 0)],
+  ];
+  const rows = metrics.map(([label, get, show]) => [label, ...WHOLE_BOT_VARIANTS.map((name) => cell(show(get(s[name])), ratio(get(s[name]), get(none))))]);
+  rows.push(['scans/s · trades/s (actual)', ...WHOLE_BOT_VARIANTS.map((name) => `${fmt.num(s[name].scansPerS)} · ${fmt.num(s[name].tradesPerS)}`)]);
+  rows.push(['/metrics scrapes (errors) · p50', ...WHOLE_BOT_VARIANTS.map((name) => (name === 'none' ? '—' : `${fmt.num(s[name].scrapes, 0)} (${fmt.num(s[name].scrapeErrors, 0)}) · ${fmt.ms(s[name].scrapeMs)}`))]);
+  const { rounds, warmupS, durationS } = whole.settings;
+  return [
+    '## 2. Whole bot',
+    '',
+    `The demo bot with DEMO_WALLETS=${WORKLOAD.DEMO_WALLETS}, DEMO_SCAN_INTERVAL_MS=${WORKLOAD.DEMO_SCAN_INTERVAL_MS}, DEMO_FEED_INTERVAL_MS=${WORKLOAD.DEMO_FEED_INTERVAL_MS}, DEMO_LATENCY_SCALE=${WORKLOAD.DEMO_LATENCY_SCALE}, DEMO_FAILURE_RATE=${WORKLOAD.DEMO_FAILURE_RATE} (a scan finds a trade with probability ${SCAN_FINDS_TRADE}): ${rounds} round(s), interleaved, of ${warmupS} s warm-up + ${durationS} s measured per variant; medians over rounds. Variants with /metrics are scraped every ${SCRAPE_EVERY_MS / 1000} s. CPU, event-loop delay (excess over the 10 ms timer) and trade latency are measured inside the bot over the measured window; RSS is /proc VmRSS sampled each second. (×) = ratio to no monitoring.`,
+    '',
+    table(['', ...WHOLE_BOT_VARIANTS.map((n) => LABELS[n])], rows),
+    '',
+    `Plugin's own CPU (plugin run − unmonitored run of the same round, over wall time; median over rounds): **${fmt.pct(whole.pluginCpuPercent, 3)} of one core**.`,
+  ].join('\n');
+}
+
+function idleSection(idle) {
+  const s = idle.summary;
+  const rows = Object.values(s).map((r) => [
+    r.name === 'none' ? '`node bot.js` (bare)' : LABELS[r.name],
+    fmt.ms(r.startupMs, 0),
+    r.name === 'none' ? '—' : fmt.ms(r.addedStartupMs, 0),
+    fmt.mb(r.rssBytes),
+    r.name === 'none' ? '—' : fmt.mb(r.addedRssBytes),
+  ]);
+  return [
+    '## Startup and idle memory (issue #2)',
+    '',
+    `An idle bot (bench/idle-bot.mjs: loads the probe, prints one line, waits) under each preload. Startup: spawn → first line, median of ${fmt.num(s.none.startups, 0)} interleaved spawns. RSS: after ${idle.settings.warmupS} s and one /metrics scrape, median of ${idle.settings.rssSamples} samples per run, median of ${idle.settings.rssRounds} run(s).`,
+    '',
+    table(['Preload', 'startup', 'added startup', 'steady RSS', 'added RSS'], rows),
+  ].join('\n');
+}
+
+function scrapeSection(scrapeCost) {
+  const rows = scrapeCost.levels.map((l) => [
+    l.extra === 0 ? 'default (none extra)' : `+${l.extra.toLocaleString('en')}`,
+    l.series.toLocaleString('en'),
+    fmt.ms(l.responseP50, 2),
+    fmt.ms(l.responseP90, 2),
+    fmt.ms(l.stallP50, 2),
+    fmt.ms(l.stallP90, 2),
+    fmt.ms(l.stallMax, 2),
+    fmt.ms(l.backgroundMax, 2),
+  ]);
+  return [
+    '## 3. Scrape cost',
+    '',
+    `bench/series-bot.mjs with the plugin: 20 scans and 5 trades a second through the probe, plus extra counter series through the global OTel API (1 000 label values per instrument). Scraped every second for ${scrapeCost.settings.durationS} s after ${scrapeCost.settings.warmupScrapes} warm-up scrapes. "Loop stall" = the longest event-loop stall (1 ms monitorEventLoopDelay, excess over the timer) between just before a scrape and just after its response; "background" = the same over an equal window without a scrape. Series = sample lines in the exposition.`,
+    '',
+    table(['Extra series', 'series exposed', '/metrics p50', '/metrics p90', 'loop stall p50', 'loop stall p90', 'loop stall max', 'background max'], rows),
+  ].join('\n');
+}
+
+function evaluationSection(ev) {
+  const rows = [
+    ['evaluation cycle (mean of Δsum/Δcount)', `${fmt.ms(ev.cycleMs, 3)} over ${ev.cycles} cycle(s)`],
+    [`evaluation share of one core at ${ev.intervalS} s interval`, fmt.pct(ev.evaluationCorePercentAtInterval, 4)],
+    ['evaluation share of one core at the default 30 s interval (extrapolated)', fmt.pct(ev.evaluationCorePercentAtDefault, 4)],
+    ...Object.entries(ev.activities).map(([activity, a]) => [
+      `self time \`${activity}\``,
+      `${fmt.s(a.perMinuteS, 4)} per minute = ${fmt.pct(a.corePercent, 4)} of one core`,
+    ]),
+    ['self time, all activities', `${fmt.pct(ev.selfCorePercent, 4)} of one core`],
+    ['whole bot process, same window (for scale)', `${fmt.pct(ev.botCorePercent, 2)} of one core`],
+  ];
+  return [
+    '## 4. Evaluation cost',
+    '',
+    `The demo bot at the whole-bot workload with the plugin, MONITOR_INTERVAL_SECONDS=${ev.intervalS}, scraped every 5 s; figures from \`monitoring_health_check_duration_seconds\` and \`monitoring_self_time_seconds_total\` over ${fmt.s(ev.wallS, 0)} after a warm-up.`,
+    '',
+    table(['Figure', 'Value'], rows),
+  ].join('\n');
+}
+
+function budget({ perOp, whole, idle, scrapeCost }) {
+  const goals = [];
+  const goal = (text, measured, pass) => goals.push([text, measured, pass ? 'PASS' : 'MISS']);
+  goal(
+    "plugin's own CPU at the default workload and a 5 s scrape ≤ 0.5 % of one core",
+    fmt.pct(whole.pluginCpuPercent, 3),
+    whole.pluginCpuPercent <= 0.5,
+  );
+  const p = idle.summary.plugin.addedRssBytes;
+  const sdk = idle.summary.nodesdk.addedRssBytes;
+  const auto = idle.summary.auto.addedRssBytes;
+  goal('added steady RSS ≤ bare NodeSDK + Prometheus preload\'s + 10 %', `${fmt.mb(p)} vs ${fmt.mb(sdk)} (${fmt.ratio(p / sdk)})`, p <= 1.1 * sdk);
+  goal("added steady RSS ≤ 0.8 × auto-instrumentations preload's", `${fmt.mb(p)} vs ${fmt.mb(auto)} (${fmt.ratio(p / auto)})`, p <= 0.8 * auto);
+  const eld = whole.summary.plugin.eldP99 / whole.summary.none.eldP99;
+  goal(
+    'event-loop delay p99 with the plugin ≤ 1.05 × without',
+    `${fmt.ms(whole.summary.plugin.eldP99, 2)} vs ${fmt.ms(whole.summary.none.eldP99, 2)} (${fmt.ratio(eld)})`,
+    eld <= 1.05,
+  );
+  const stall = scrapeCost.levels.find((l) => l.extra === 0);
+  goal('one scrape at the default series count blocks the loop < 2 ms (median scrape)', `${fmt.ms(stall.stallP50, 2)} (p90 ${fmt.ms(stall.stallP90, 2)})`, stall.stallP50 < 2);
+  for (const op of OPS) {
+    const of = (variant) => perOp.find((r) => r.op === op && r.variant === variant);
+    const [plugin, manual] = [of('plugin'), of('manual')];
+    const total = plugin.nsPerOpWithTurns / manual.nsPerOpWithTurns;
+    goal(
+      `per-op \`${opName(op)}\` with the plugin ≤ 1.2 × hand-written OTel (with deferred work)`,
+      `${fmt.ns(plugin.nsPerOpWithTurns)} vs ${fmt.ns(manual.nsPerOpWithTurns)} (${fmt.ratio(total)}; call alone ${fmt.ratio(plugin.nsPerOp / manual.nsPerOp)})`,
+      total <= 1.2,
+    );
+    goal(`per-op \`${opName(op)}\`, plugin absent ≤ 50 ns`, fmt.ns(of('absent').nsPerOp), of('absent').nsPerOp <= 50);
+  }
+  const start = idle.summary.plugin.addedStartupMs;
+  const autoStart = idle.summary.auto.addedStartupMs;
+  goal('startup added ≤ 300 ms', fmt.ms(start, 0), start <= 300);
+  goal("startup added ≤ 0.6 × auto-instrumentations preload's", `${fmt.ms(start, 0)} vs ${fmt.ms(autoStart, 0)} (${fmt.ratio(start / autoStart)})`, start <= 0.6 * autoStart);
+  return { goals, text: ['## Budget', '', table(['Goal', 'Measured', 'Result'], goals)].join('\n') };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const info = machine();
+log(`mode ${mode}; ${info.cpu}, ${info.cores} cores, Node ${info.node}; load ${info.load}`);
+try {
+  log('section 1: per operation');
+  const perOp = await runPerOp({ mode, log });
+  log('section 2: whole bot');
+  const whole = await runWholeBot({ mode, log });
+  log('issue #2: startup and idle memory');
+  const idle = await runIdle({ mode, log });
+  log('section 3: scrape cost');
+  const scrapeCost = await runScrapeCost({ mode, log });
+  log('section 4: evaluation cost');
+  const evaluation = await runEvaluation({ mode, log });
+  const { goals, text: budgetText } = budget({ perOp, whole, idle, scrapeCost });
+  const elapsed = (performance.now() - t0) / 1000;
+
+  const report = [
+    '# Benchmark results',
+    '',
+    `Generated by \`node bench/run.mjs${mode === 'full' ? '' : ` --${mode}`}\` (\`npm run bench\`) on ${info.date}.`,
+    '',
+    `- CPU: ${info.cpu}, ${info.cores} cores (load average at start: ${info.load}; the machine is shared, so figures are medians and ratios within one run)`,
+    `- Node: ${info.node}`,
+    `- Code: ${codeVersion()} (measured from dist/)`,
+    `- Mode: ${mode}; took ${Math.round(elapsed)} s`,
+    '',
+    budgetText,
+    '',
+    perOpSection(perOp),
+    '',
+    wholeBotSection(whole),
+    '',
+    idleSection(idle),
+    '',
+    scrapeSection(scrapeCost),
+    '',
+    evaluationSection(evaluation),
+    '',
+  ].join('\n');
+  console.log(report);
+  if (mode !== 'smoke') {
+    writeFileSync(RESULTS, report);
+    log(`wrote ${path.relative(process.cwd(), RESULTS)}`);
+  }
+  const missed = goals.filter((g) => g[2] === 'MISS').length;
+  log(`done in ${Math.round(elapsed)} s; ${goals.length - missed} goal(s) met, ${missed} missed`);
+} catch (error) {
+  log(`failed: ${error?.stack ?? error}`);
+  killAll();
+  process.exit(1);
+}
+killAll();
