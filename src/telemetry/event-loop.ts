@@ -2,10 +2,14 @@
  * The bot's event-loop delay, in windows that close once per evaluation cycle. Gauges report
  * the last closed window, so a Prometheus scrape never shortens the evaluator's window (and the
  * evaluator never empties what a scrape was about to read).
+ *
+ * Measured with an unref'd timer that notes how late it fires, not with perf_hooks'
+ * monitorEventLoopDelay: that histogram forgets, on reset(), when it last woke, so a block that
+ * ended just before a window closed (the cycle's timer ran before the monitor's) was dropped
+ * from both windows. Here the window that closes takes whatever lateness is pending at that
+ * moment, and the next tick only counts what comes after.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-
-type IntervalHistogram = ReturnType<typeof monitorEventLoopDelay>;
+import { createHistogram, performance } from 'node:perf_hooks';
 
 export interface LoopDelayWindow {
   readonly p50: number;
@@ -13,29 +17,56 @@ export interface LoopDelayWindow {
   readonly max: number;
 }
 
+const NS_PER_MS = 1e6;
 const NS_PER_S = 1e9;
 
 export class EventLoopDelay {
-  private readonly histogram: IntervalHistogram;
+  private readonly histogram = createHistogram();
   private window: LoopDelayWindow | undefined;
-  private readonly resolutionNs: number;
+  private timer: NodeJS.Timeout | undefined;
+  /** When the pending tick should run (performance.now(), ms). */
+  private due = 0;
 
-  /** 20 ms: 50 timer wake-ups a second, cheap enough to leave on in production. */
-  constructor(resolutionMs = 20) {
-    this.resolutionNs = resolutionMs * 1e6;
-    this.histogram = monitorEventLoopDelay({ resolution: resolutionMs });
-    this.histogram.enable();
+  /**
+   * 100 ms: ten wake-ups a second finds any stall that matters to trading (a stall shorter than
+   * the period still shows, as the lateness of the tick it delayed) at a fraction of the CPU
+   * of perf_hooks' usual 10–20 ms.
+   */
+  constructor(private readonly resolutionMs = 100) {
+    this.schedule(performance.now());
+  }
+
+  private schedule(from: number): void {
+    this.due = from + this.resolutionMs;
+    this.timer = setTimeout(this.tick, this.resolutionMs);
+    this.timer.unref(); // never what keeps the bot alive
+  }
+
+  private readonly tick = (): void => {
+    const now = performance.now();
+    this.record(now - this.due);
+    this.schedule(now);
+  };
+
+  private record(lateMs: number): void {
+    // A histogram takes integers ≥ 1: an on-time tick counts as 1 ns late.
+    this.histogram.record(Math.max(1, Math.round(lateMs * NS_PER_MS)));
   }
 
   /** Closes the current window and starts the next one. */
   roll(): LoopDelayWindow | undefined {
+    const now = performance.now();
+    // A tick overdue right now (the loop was blocked and this cycle ran first) belongs to the
+    // window that is closing; the tick itself, when it runs, counts only from here.
+    if (now > this.due) {
+      this.record(now - this.due);
+      this.due = now;
+    }
     const h = this.histogram;
     // An empty window (the first cycle right after start) keeps the previous reading.
     if (h.count > 0) {
-      // The histogram records the whole interval between wake-ups; the delay is what exceeds the
-      // timer's own period.
-      const delay = (ns: number): number => Math.max(0, ns - this.resolutionNs) / NS_PER_S;
-      this.window = { p50: delay(h.percentile(50)), p99: delay(h.percentile(99)), max: delay(h.max) };
+      const seconds = (ns: number): number => (ns <= 1 ? 0 : ns / NS_PER_S);
+      this.window = { p50: seconds(h.percentile(50)), p99: seconds(h.percentile(99)), max: seconds(h.max) };
     }
     h.reset();
     return this.window;
@@ -46,6 +77,7 @@ export class EventLoopDelay {
   }
 
   stop(): void {
-    this.histogram.disable();
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }
