@@ -60,8 +60,28 @@ describe('demo bot with the preload', () => {
     // The resource carries service.name (target_info) but never the command line.
     expect(body).toMatch(/target_info\{[^}]*service_name="polymarket-bot"/);
     expect(body).not.toMatch(/process_command_args/);
+    expect(body).toMatch(/target_info\{[^}]*host_name="/);
     // Host metrics ride along.
     expect(body).toMatch(/^process_memory_usage/m);
+  });
+
+  it('takes the resource from the standard OTEL_* variables, as NodeSDK would', async () => {
+    const env = await ports();
+    const bot = spawnBot({
+      env: {
+        ...env,
+        OTEL_SERVICE_NAME: 'copy-bot-eu',
+        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=staging',
+        OTEL_NODE_RESOURCE_DETECTORS: 'env',
+      },
+    });
+    await bot.waitForLine(/monitoring started/);
+    const { body } = await get(`http://127.0.0.1:${env.METRICS_PORT}/metrics`);
+    const target = /^target_info\{([^}]*)\}/m.exec(body)?.[1] ?? '';
+    expect(target).toMatch(/service_name="copy-bot-eu"/);
+    expect(target).toMatch(/deployment_environment_name="staging"/);
+    // Only the env detector asked for: no host.
+    expect(target).not.toMatch(/host_name=/);
   });
 
   it('turns what the demo bot publishes through the probe into every catalog series', async () => {
