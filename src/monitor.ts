@@ -6,10 +6,9 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { HostMetrics } from '@opentelemetry/host-metrics';
 import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError, loadConfig, type MonitoringConfig } from './config.js';
-import { bridgeOtelDiag, configureLogger, log } from './log.js';
+import { bridgeOtelDiag, configureLogger, log, writeLine } from './log.js';
 import { registerSecrets, secretsFromEnv } from './redact.js';
 import type { SelfActivity } from './model.js';
 import { createLogSink } from './alerts/log-sink.js';
@@ -171,7 +170,13 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   onCollected = (ms) => selfTime('collection', ms);
 
   const notifier = new Notifier(
-    { log: createLogSink(log()), telegram: telegramSink(config, alertView, instruments, selfTime) },
+    {
+      // One line per notice, a trade notice at the bot's pace: the direct path to the same log.
+      log: createLogSink({
+        info: (message, meta) => writeLine(log(), 'info', message, meta),
+        warn: (message, meta) => writeLine(log(), 'warn', message, meta),
+      }),
+      telegram: telegramSink(config, alertView, instruments, selfTime) },
     config.alertEnabled,
     now,
   );
@@ -281,12 +286,18 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     now,
     monotonic,
   });
-  new HostMetrics({
-    meterProvider: sdk.meterProvider,
-    name: `${PACKAGE_NAME}-host`,
-    // Network counters cost a /proc walk per collection and say little about a trading bot.
-    metricGroups: ['system.cpu', 'system.memory', 'process.cpu', 'process.memory'],
-  }).start();
+  // Loaded beside the bot's start rather than before it: nothing the bot does needs it, and the
+  // servers open only once it has started, so no scrape misses its series.
+  const hostMetrics = import('@opentelemetry/host-metrics').then(
+    ({ HostMetrics }) =>
+      new HostMetrics({
+        meterProvider: sdk.meterProvider,
+        name: `${PACKAGE_NAME}-host`,
+        // Network counters cost a /proc walk per collection and say little about a trading bot.
+        metricGroups: ['system.cpu', 'system.memory', 'process.cpu', 'process.memory'],
+      }).start(),
+    (error: unknown) => log().warn(`host metrics off: ${String(error)}`),
+  );
 
   // The first cycle runs right away, and the servers open once it has (or after a bound), so
   // no client ever sees a half-empty picture.
@@ -294,7 +305,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     log().warn(`first evaluation failed: ${String(error)}`);
   });
   const afterFirstCycle = Promise.race([
-    firstCycle,
+    Promise.all([firstCycle, hostMetrics]),
     new Promise<void>((resolve) => setTimeout(resolve, FIRST_CYCLE_WAIT_MS).unref()),
   ]);
 

@@ -1,7 +1,7 @@
 import { PassThrough, Writable } from 'node:stream';
 import { diag } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bridgeOtelDiag, configureLogger, createLogger, log, type Logger, type LogLevel } from '../src/log.js';
+import { bridgeOtelDiag, configureLogger, createLogger, log, writeLine, type Logger, type LogLevel } from '../src/log.js';
 import { REDACTED, clearRegisteredSecrets, registerSecrets, secretsFromEnv } from '../src/redact.js';
 
 // Hardhat's well-known development key and account: public, never funded on a real chain.
@@ -67,6 +67,28 @@ describe('JSON lines', () => {
     expect(Object.keys(line)).toEqual(['level', 'message', 'time', 'component', 'wallets']);
     expect(line).toMatchObject({ level: 'warn', message: 'scan slow', component: 'monitoring', wallets: 3 });
     expect(new Date(line.time as string).toISOString()).toBe(line.time);
+  });
+
+  it('writeLine writes the very line the logger would, redacted, and honours the level', async () => {
+    const KEY = `0x${'ab'.repeat(32)}`;
+    const meta = { component: 'trade_executor', rule: 'TradeExecuted', note: `key ${KEY}` };
+    const viaWinston = capture('info', true);
+    const direct = capture('info', true);
+    viaWinston.logger.warn(`copied with ${KEY}`, meta);
+    writeLine(direct.logger, 'warn', `copied with ${KEY}`, meta);
+    writeLine(direct.logger, 'debug', 'below the level', {});
+    const [a] = await viaWinston.lines();
+    const lines = await direct.lines();
+    expect(lines).toHaveLength(1);
+    const { time: _t1, ...rest1 } = a!;
+    const { time: _t2, ...rest2 } = lines[0]!;
+    expect(Object.keys(lines[0]!)).toEqual(Object.keys(a!));
+    expect(rest2).toEqual(rest1);
+    expect(JSON.stringify(lines[0])).not.toContain('abab');
+    // The human-readable format too.
+    const human = capture('info', false);
+    writeLine(human.logger, 'info', 'plain line', { rule: 'X' });
+    expect(await human.raw()).toMatch(/INFO(\u001b\[39m)? \[monitoring\] plain line rule=X\n$/);
   });
 
   it('lets a child logger name its component', async () => {

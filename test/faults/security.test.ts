@@ -608,7 +608,8 @@ describe('the demo bot, monitoring on its defaults', () => {
     });
 
     // Node enforces headersTimeout/requestTimeout only on its connectionsCheckingInterval sweep
-    // (30 s by default); the servers set it to 1 s, so a partial request is closed after ~5 s.
+    // (30 s by default); the servers give each connection a deadline of its own instead, so a
+    // partial request is closed after 5 s without a sweep waking the bot every second.
     it('closes a request that never finishes (slowloris) within 15 s on both servers', async () => {
       // A bot of its own: how long the server waits depends on when it started listening.
       const ownEnv = await ports();
