@@ -40,6 +40,13 @@ function send(res: http.ServerResponse, status: number, body: string, headers: h
 const HEADERS_DEADLINE_MS = 5_000;
 /** And this long, from its headers, until the answer has gone out. */
 const REQUEST_DEADLINE_MS = 10_000;
+const KEEP_ALIVE_MS = 5_000;
+/**
+ * After an answer, a kept-alive connection may sit idle until Node closes it (keepAliveTimeout
+ * plus Node's 1 s grace), then has the usual time for the next request's headers. Never shorter
+ * than the keep-alive a client was promised, or a scrape could race the close.
+ */
+const NEXT_REQUEST_DEADLINE_MS = KEEP_ALIVE_MS + 1_000 + HEADERS_DEADLINE_MS;
 
 /**
  * Bounded request time without a sweep. Node enforces headersTimeout/requestTimeout only when it
@@ -71,12 +78,12 @@ export function startServer(options: ServerOptions): Promise<RunningServer | und
       maxHeaderSize: 8 * 1024,
       requestTimeout: REQUEST_DEADLINE_MS,
       headersTimeout: HEADERS_DEADLINE_MS,
-      keepAliveTimeout: 5_000,
+      keepAliveTimeout: KEEP_ALIVE_MS,
     },
     (req, res) => {
       const socket = req.socket;
       deadline(socket, REQUEST_DEADLINE_MS);
-      res.once('finish', () => deadline(socket, HEADERS_DEADLINE_MS));
+      res.once('finish', () => deadline(socket, NEXT_REQUEST_DEADLINE_MS));
       let pathname: string;
       try {
         pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
