@@ -1,0 +1,45 @@
+// Attribution runs for the plugin's own CPU: `node bench/paired-cpu.mjs '<variants>' [rounds] [seconds]`.
+// Every variant of a round runs at the same time (each bot is mostly idle, so they do not
+// compete for the two cores) and shares the machine's noise, which a sequential run does not.
+// Variants: a JSON list of [label, variant, extraEnv, idle?], variant as in bench/variants.mjs;
+// idle=true runs bench/idle-bot.mjs instead of the demo bot. Each /metrics is scraped every 5 s.
+// CPU = utime + stime from /proc over the measured window, after a 10 s warm-up, in % of a core.
+//
+//   node bench/paired-cpu.mjs '[["none","none",{}],["plugin","plugin",{}],["no alerts","plugin",{"ALERT_ENABLED":"false"}]]' 3 40
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEMO_BOT, IDLE_BOT, every, killAll, procCpuSeconds, scrape, spawnNode, started } from './lib.mjs';
+import { variant } from './variants.mjs';
+import { WORKLOAD } from './whole-bot.mjs';
+
+const [list, rounds, seconds] = [JSON.parse(process.argv[2] ?? '[]'), Number(process.argv[3] ?? 2), Number(process.argv[4] ?? 30)];
+if (list.length === 0) {
+  console.error('usage: node bench/paired-cpu.mjs \'[[label, variant, extraEnv, idle?], …]\' [rounds] [seconds]');
+  process.exit(2);
+}
+const results = {};
+try {
+  for (let round = 0; round < rounds; round++) {
+    const runs = [];
+    for (const [label, name, env = {}, idle = false] of list) {
+      const v = await variant(name, { ...WORKLOAD, DEMO_RUN_SECONDS: seconds + 60, ...env });
+      const proc = spawnNode({ script: idle ? IDLE_BOT : DEMO_BOT, preload: v.preload, env: v.env, deadlineMs: (seconds + 90) * 1000 });
+      await started(proc);
+      runs.push({ label, proc, scraper: v.metricsUrl ? every(5_000, () => scrape(v.metricsUrl)) : undefined });
+    }
+    await sleep(10_000);
+    const before = runs.map((r) => procCpuSeconds(r.proc.pid));
+    await sleep(seconds * 1000);
+    const after = runs.map((r) => procCpuSeconds(r.proc.pid));
+    for (const [i, r] of runs.entries()) {
+      await r.scraper?.stop();
+      await r.proc.stop(3_000);
+      (results[r.label] ??= []).push(((after[i] - before[i]) / seconds) * 100);
+    }
+  }
+} finally {
+  killAll();
+}
+for (const [label, values] of Object.entries(results)) {
+  const sorted = [...values].sort((a, b) => a - b);
+  console.log(`${label.padEnd(24)} median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} %   (${values.map((x) => x.toFixed(2)).join(' ')})`);
+}
