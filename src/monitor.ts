@@ -35,7 +35,7 @@ import { createInstruments } from './telemetry/instruments.js';
 import { parseApiHosts, subscribe, type TradeEvent } from './telemetry/subscribers.js';
 import { shortAddress } from './redact.js';
 import { BreakerAwareSampler, samplerFromEnv } from './telemetry/sampler.js';
-import { startSdk, type StartedSdk } from './telemetry/sdk.js';
+import { sdkDisabled, startSdk, type StartedSdk } from './telemetry/sdk.js';
 
 export const PACKAGE_NAME = 'polymarket-bot-monitoring';
 const VERSION: string = createRequire(import.meta.url)('../package.json').version;
@@ -98,6 +98,12 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   if (!config.enabled) return undefined;
 
   configureLogger({ level: config.logLevel });
+  if (sdkDisabled(env)) {
+    // The standard switch for the whole OpenTelemetry SDK: with no SDK there is nothing to serve,
+    // so the plugin stays off rather than opening ports that could only answer empty.
+    log().info('monitoring off: OTEL_SDK_DISABLED=true');
+    return undefined;
+  }
   registerSecrets(secretsFromEnv(env));
   for (const warning of warnings) log().warn(warning);
 
@@ -176,7 +182,8 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
         info: (message, meta) => writeLine(log(), 'info', message, meta),
         warn: (message, meta) => writeLine(log(), 'warn', message, meta),
       }),
-      telegram: telegramSink(config, alertView, instruments, selfTime) },
+      telegram: telegramSink(config, alertView, instruments, selfTime),
+    },
     config.alertEnabled,
     now,
   );

@@ -156,7 +156,8 @@ function detectorsFromEnv(env: Env): ResourceDetector[] {
   return names.flatMap((name) => DETECTORS_BY_NAME[name] ?? []);
 }
 
-const truthy = (value: string | undefined): boolean => (value ?? '').trim().toLowerCase() === 'true';
+/** OTEL_SDK_DISABLED=true, read as the OTel SDKs read it: the whole SDK is off. */
+export const sdkDisabled = (env: Env): boolean => (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true';
 
 export async function startSdk(options: SdkOptions): Promise<StartedSdk> {
   const otlp = { traces: otlpWanted(options.env, 'traces'), metrics: otlpWanted(options.env, 'metrics') };
@@ -165,11 +166,6 @@ export async function startSdk(options: SdkOptions): Promise<StartedSdk> {
 
 /** No OTLP: a MeterProvider over our readers, registered globally as NodeSDK would. */
 function startMeterProvider({ env, readers, views }: SdkOptions): StartedSdk {
-  const otlp = { traces: false, metrics: false };
-  if (truthy(env.OTEL_SDK_DISABLED)) {
-    // As NodeSDK: nothing is built; instruments come from the global (no-op) provider.
-    return { meterProvider: metrics.getMeterProvider(), tracerProvider: undefined, otlp, flush: async () => {}, shutdown: async () => {} };
-  }
   const detectors = set(env, 'OTEL_NODE_RESOURCE_DETECTORS') ? detectorsFromEnv(env) : SAFE_DETECTORS;
   const meterProvider = new SdkMeterProvider({
     resource: BASE_RESOURCE().merge(detectResources({ detectors })),
@@ -180,7 +176,7 @@ function startMeterProvider({ env, readers, views }: SdkOptions): StartedSdk {
   return {
     meterProvider,
     tracerProvider: undefined,
-    otlp,
+    otlp: { traces: false, metrics: false },
     flush: () => meterProvider.forceFlush().catch(() => {}),
     shutdown: () => meterProvider.shutdown(),
   };

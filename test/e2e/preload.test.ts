@@ -194,6 +194,16 @@ describe('demo bot with the preload', () => {
     expect(await isListening(Number(env.DASHBOARD_PORT))).toBe(false);
     expect(bot.output()).not.toMatch(/monitoring/);
   });
+
+  it('stays off, with one line and no port, when OTEL_SDK_DISABLED=true', async () => {
+    const env = await ports();
+    const bot = spawnBot({ env: { ...env, OTEL_SDK_DISABLED: 'true', DEMO_SCAN_INTERVAL_MS: '200' } });
+    await bot.waitForLine(/scanned \d+ wallets/);
+    expect(await isListening(Number(env.METRICS_PORT))).toBe(false);
+    expect(await isListening(Number(env.DASHBOARD_PORT))).toBe(false);
+    expect(bot.output().match(/monitoring off: OTEL_SDK_DISABLED=true/g)).toHaveLength(1);
+    expect(bot.output()).not.toMatch(/"level":"(error|warn)"/);
+  });
 });
 
 describe('secrets', () => {
