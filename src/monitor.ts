@@ -175,14 +175,16 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   };
   onCollected = (ms) => selfTime('collection', ms);
 
+  const telegram = telegramSink(config, alertView, instruments, selfTime);
   const notifier = new Notifier(
     {
       // One line per notice, a trade notice at the bot's pace: the direct path to the same log.
       log: createLogSink({
+        debug: (message, meta) => writeLine(log(), 'debug', message, meta),
         info: (message, meta) => writeLine(log(), 'info', message, meta),
         warn: (message, meta) => writeLine(log(), 'warn', message, meta),
       }),
-      telegram: telegramSink(config, alertView, instruments, selfTime),
+      telegram,
     },
     config.alertEnabled,
     now,
@@ -280,6 +282,11 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     () => counters.alertsDropped.add(1),
     (error) => log().warn(`trade notice failed: ${String(error)}`),
   );
+  // A trade that went through is a debug line in the log: with Telegram not taking trade notices
+  // and the log above debug, nobody would read its notice, so none is built (it was most of the
+  // plugin's own CPU at a steady trading pace).
+  const executedNoticeWanted =
+    (telegram !== undefined && config.alertOnTrade !== 'off') || log().isLevelEnabled('debug');
   const unsubscribe = subscribe({
     scanDuration: histograms.walletScanDuration,
     tradeDuration: histograms.tradeExecutionDuration,
@@ -288,7 +295,11 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     tracer: sdk.tracerProvider?.getTracer(PACKAGE_NAME, VERSION),
     tracingAllowed: () => !breaker.state.tripped,
     apiHosts: parseApiHosts(config.apiHosts),
-    onTrade: config.alertEnabled ? (trade) => trades.push(trade) : undefined,
+    onTrade: config.alertEnabled
+      ? (trade) => {
+          if (trade.outcome === 'success' ? executedNoticeWanted : ANNOUNCED_FAILURES.has(trade.outcome)) trades.push(trade);
+        }
+      : undefined,
     onError: (where, error) => log().warn(`subscriber ${where} failed: ${String(error)}`),
     now,
     monotonic,
@@ -513,6 +524,7 @@ function tradeDraft(trade: TradeEvent): Draft | undefined {
   ].filter(Boolean);
   return {
     kind: 'event',
+    ...(failed ? {} : { routine: true }),
     rule: failed ? 'TradeFailed' : 'TradeExecuted',
     component: 'trade_executor',
     severity: failed ? 'warning' : 'info',

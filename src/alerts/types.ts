@@ -16,6 +16,11 @@ export interface Notification {
   title: string;
   /** Detail in plain text; may contain <, > and &: every sink escapes it for its own medium. */
   description: string;
+  /**
+   * One of many, at the bot's pace (a trade executed): the log keeps it at debug level, since the
+   * bot logs its own trades; Telegram still receives it per its ALERT_ON_* setting.
+   */
+  routine?: boolean;
   /** Telegram without sound (ALERT_ON_* = silent). */
   silent: boolean;
   /** Wall-clock ms when the evaluator decided to notify (delivery may be later: retries, rate limits). */

@@ -8,7 +8,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
-import { SpanStatusCode, context as otelContext, trace, type Counter, type Histogram, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, context as otelContext, trace, type Attributes, type Counter, type Histogram, type Span, type Tracer } from '@opentelemetry/api';
 import {
   CHANNELS,
   TRACING_CHANNELS,
@@ -19,7 +19,7 @@ import {
   type TradeOrder,
   type WalletScanContext,
 } from '../channels.js';
-import { API_OUTCOMES, type Outcome, type Side } from '../model.js';
+import { API_OUTCOMES, OUTCOMES, SIDES, type Outcome, type Side } from '../model.js';
 import { maskKnownSecrets, redactAndTruncate, shortAddress } from '../redact.js';
 import { apiLabel } from './api-health.js';
 import type { BotState } from './bot-state.js';
@@ -103,6 +103,26 @@ interface Operation {
   readonly span: Span | undefined;
 }
 
+/**
+ * Where a traced message carries its operation while it runs. The messages are the probe's own
+ * objects, so a property is cheaper than a WeakMap lookup per event, and dies with the message.
+ */
+const OPERATION = Symbol('polymarket-bot-monitoring.operation');
+type Carrier = { [OPERATION]?: Operation | undefined; result?: unknown; error?: unknown };
+
+/**
+ * One attributes object per label combination, built once: the SDK hashes attributes on every
+ * record, and a shared object spares the allocation (it never mutates what it is given).
+ */
+function byOutcome(labels: Attributes): Record<Outcome, Attributes> {
+  const attributes = {} as Record<Outcome, Attributes>;
+  for (const outcome of OUTCOMES) attributes[outcome] = { ...labels, outcome };
+  return attributes;
+}
+const SCAN_ATTRIBUTES = byOutcome({});
+const TRADE_ATTRIBUTES = {} as Record<Side, Record<Outcome, Attributes>>;
+for (const side of SIDES) TRADE_ATTRIBUTES[side] = byOutcome({ side });
+
 /** Longer than any market id: something else, and not worth an attribute. */
 const MAX_MARKET_ID = 128;
 const numberAttr = (value: unknown): number | undefined =>
@@ -121,23 +141,23 @@ function errorText(error: unknown): string {
 
 export function subscribe(deps: SubscriberDeps): () => void {
   const { state, tracer, monotonic, now } = deps;
-  const operations = new WeakMap<object, Operation>();
   // The span of the operation the current async context runs in: API calls made during a scan or
   // a trade become its span events (retries included).
   const activeSpan = tracer ? new AsyncLocalStorage<{ span?: Span | undefined }>() : undefined;
   const unsubscribers: (() => void)[] = [];
+  // One argument, no rest parameters: these wrap every event on the bot's hot path.
   const guard =
-    <A extends unknown[]>(where: string, fn: (...args: A) => void) =>
-    (...args: A): void => {
+    <M>(where: string, fn: (message: M) => void) =>
+    (message: M): void => {
       try {
-        fn(...args);
+        fn(message);
       } catch (error) {
         deps.onError(where, error);
       }
     };
 
-  const begin = (message: object, name: string, attributes: () => Record<string, string | number | undefined>): Operation => {
-    let op = operations.get(message);
+  const begin = (message: Carrier, name: string, attributes: () => Record<string, string | number | undefined>): Operation => {
+    let op = message[OPERATION];
     if (op) return op;
     let span: Span | undefined;
     if (tracer && (deps.tracingAllowed?.() ?? true)) {
@@ -148,37 +168,36 @@ export function subscribe(deps: SubscriberDeps): () => void {
       span = tracer.startSpan(name, { attributes: attrs }, ctx);
     }
     op = { started: monotonic(), span };
-    operations.set(message, op);
+    message[OPERATION] = op;
     return op;
   };
 
-  const finish = (message: { result?: unknown; error?: unknown }, record: (seconds: number, outcome: Outcome, error?: string) => void): void => {
-    const op = operations.get(message);
-    if (!op) return;
-    operations.delete(message);
+  /** Ends the message's operation (once): its span, and the outcome for the caller to record. */
+  const finish = (message: Carrier): { seconds: number; outcome: Outcome; error: string | undefined } | undefined => {
+    const op = message[OPERATION];
+    if (!op) return undefined;
+    // Cleared, not deleted: a delete would turn the message into a slow dictionary object.
+    message[OPERATION] = undefined;
     const seconds = Math.max(0, (monotonic() - op.started) / 1000);
     const failed = 'error' in message;
     const outcome: Outcome = failed ? 'error' : outcomeOf(message.result);
     const error = failed ? errorText(message.error) : undefined;
-    record(seconds, outcome, error);
-    if (op.span) {
-      op.span.setAttribute('polymarket.outcome', outcome);
+    const { span } = op;
+    if (span) {
+      span.setAttribute('polymarket.outcome', outcome);
       if (failed) {
-        op.span.recordException({ name: 'Error', message: error ?? 'error' });
-        op.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+        span.recordException({ name: 'Error', message: error ?? 'error' });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error });
       } else if (outcome !== 'success' && outcome !== 'skipped') {
-        op.span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
+        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
       }
-      op.span.end();
+      span.end();
     }
+    return { seconds, outcome, error };
   };
 
   /** Subscribes to one TracingChannel; the operation ends at `end` (sync) or `asyncEnd` (promise). */
-  const traced = <M extends { result?: unknown; error?: unknown }>(
-    channelName: string,
-    start: (message: M) => Operation,
-    done: (message: M) => void,
-  ): void => {
+  const traced = <M extends Carrier>(channelName: string, start: (message: M) => Operation, done: (message: M) => void): void => {
     const channel = diagnostics.tracingChannel<object, M>(channelName);
     const handlers = {
       start: guard(`${channelName} start`, (message: M) => void start(message)),
@@ -187,7 +206,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
         if ('result' in message || 'error' in message) done(message);
       }),
       asyncStart: () => {},
-      asyncEnd: guard(`${channelName} asyncEnd`, (message: M) => done(message)),
+      asyncEnd: guard(`${channelName} asyncEnd`, done),
       error: () => {},
     };
     channel.subscribe(handlers);
@@ -208,20 +227,21 @@ export function subscribe(deps: SubscriberDeps): () => void {
     });
   };
 
-  traced<WalletScanContext>(
+  traced<WalletScanContext & Carrier>(
     TRACING_CHANNELS.walletScan,
     (message) =>
       begin(message, 'wallet.scan', () => ({
         'polymarket.wallet': typeof message.wallet === 'string' ? shortAddress(message.wallet) : undefined,
       })),
-    (message) =>
-      finish(message, (seconds, outcome) => {
-        deps.scanDuration.record(seconds, { outcome });
-        if (outcome === 'success') state.scanSucceeded(now(), 'observed');
-      }),
+    (message) => {
+      const end = finish(message);
+      if (!end) return;
+      deps.scanDuration.record(end.seconds, SCAN_ATTRIBUTES[end.outcome]);
+      if (end.outcome === 'success') state.scanSucceeded(now(), 'observed');
+    },
   );
 
-  traced<TradeExecutionContext>(
+  traced<TradeExecutionContext & Carrier>(
     TRACING_CHANNELS.tradeExecution,
     (message) =>
       begin(message, 'trade.execute', () => {
@@ -236,13 +256,15 @@ export function subscribe(deps: SubscriberDeps): () => void {
           'polymarket.source_wallet': typeof order.sourceWallet === 'string' ? shortAddress(order.sourceWallet) : undefined,
         };
       }),
-    (message) =>
-      finish(message, (seconds, outcome, error) => {
-        const order = (message.order ?? {}) as TradeOrder;
-        const side = sideOf(order.side);
-        deps.tradeDuration.record(seconds, { side, outcome });
-        deps.onTrade?.({ order, side, outcome, seconds, ...(error === undefined ? {} : { error }) });
-      }),
+    (message) => {
+      const end = finish(message);
+      if (!end) return;
+      const { seconds, outcome, error } = end;
+      const order = (message.order ?? {}) as TradeOrder;
+      const side = sideOf(order.side);
+      deps.tradeDuration.record(seconds, TRADE_ATTRIBUTES[side][outcome]);
+      deps.onTrade?.({ order, side, outcome, seconds, ...(error === undefined ? {} : { error }) });
+    },
   );
 
   // APIs the probe reports on are its to report: fetch calls to them are not counted twice.

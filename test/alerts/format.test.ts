@@ -171,22 +171,27 @@ describe('formatLogLine', () => {
 });
 
 describe('createLogSink', () => {
-  function fakeLogger(): SinkLogger & { lines: Array<{ level: string; message: string; meta: unknown }> } {
-    const lines: Array<{ level: string; message: string; meta: unknown }> = [];
+  type Line = { level: string; message: string; meta: unknown };
+  function fakeLogger(): SinkLogger & { debug: SinkLogger['info']; lines: Line[] } {
+    const lines: Line[] = [];
     return {
       lines,
       warn: (message, meta) => lines.push({ level: 'warn', message, meta }),
       info: (message, meta) => lines.push({ level: 'info', message, meta }),
+      debug: (message, meta) => lines.push({ level: 'debug', message, meta }),
     };
   }
 
-  it('writes one line per notification with structured fields, warn for critical and warning', () => {
+  it('writes one line per notification with structured fields: warn for critical and warning, debug for a routine notice', () => {
     const logger = fakeLogger();
     const sink = createLogSink(logger);
     sink.deliver(notification());
     sink.deliver(notification({ severity: 'warning', kind: 'resolved' }));
-    sink.deliver(notification({ severity: 'info', kind: 'event', rule: 'TradeExecuted' }));
-    expect(logger.lines.map((l) => l.level)).toEqual(['warn', 'warn', 'info']);
+    sink.deliver(notification({ severity: 'info', kind: 'event', rule: 'TradeExecuted', routine: true }));
+    sink.deliver(notification({ severity: 'info', kind: 'event', rule: 'MonitoringCircuitBreakerRecovered', component: 'circuit_breaker' }));
+    // A routine notice that went wrong is not routine for the log.
+    sink.deliver(notification({ severity: 'warning', kind: 'event', rule: 'TradeFailed', routine: true }));
+    expect(logger.lines.map((l) => l.level)).toEqual(['warn', 'warn', 'debug', 'info', 'warn']);
     expect(logger.lines[2]!.meta).toMatchObject({
       rule: 'TradeExecuted',
       component: 'trade_executor',
@@ -202,6 +207,9 @@ describe('createLogSink', () => {
         throw new Error('transport closed');
       },
       info: () => {
+        throw new Error('transport closed');
+      },
+      debug: () => {
         throw new Error('transport closed');
       },
     });

@@ -150,6 +150,48 @@ describe('alerts to Telegram', () => {
   });
 });
 
+describe('trade notices in the log', () => {
+  const TRADE = 'monitoring_trade_execution_duration_seconds';
+  /** Parsed JSON log lines of trade notices. */
+  const noticeLines = (bot: Bot): Array<Record<string, unknown>> =>
+    bot
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('{') && /"rule":"Trade(Executed|Failed)"/.test(l))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it.each([
+    { level: 'info', executedLevel: undefined },
+    { level: 'debug', executedLevel: 'debug' },
+  ])('writes a copied trade at debug, a failed one at warn (MONITORING_LOG_LEVEL=$level, no Telegram)', async ({ level, executedLevel }) => {
+    const bound = await ports();
+    const bot = spawnBot({
+      env: { ...bound, MONITORING_LOG_LEVEL: level, DEMO_SCAN_INTERVAL_MS: '100', DEMO_LATENCY_SCALE: '0', DEMO_FAILURE_RATE: '0.2' },
+    });
+    const scrape = async (): Promise<Sample[]> =>
+      parseExposition((await get(`http://127.0.0.1:${bound.METRICS_PORT}/metrics`, 3_000)).body);
+    const count = (samples: Sample[], outcome: (o: string) => boolean): number =>
+      samples.filter((x) => x.name === `${TRADE}_count` && outcome(x.labels.outcome ?? '')).reduce((sum, x) => sum + x.value, 0);
+    // Enough trades of both kinds to tell "none" from "some".
+    await scrapeUntil(
+      scrape,
+      (samples) => count(samples, (o) => o === 'success') >= 5 && count(samples, (o) => o === 'error') >= 2,
+      'five executed and two failed trades',
+    );
+    await new Promise((r) => setTimeout(r, 200)); // notices are written on a later turn of the loop
+    const notices = noticeLines(bot);
+    const executed = notices.filter((l) => l.rule === 'TradeExecuted');
+    const failed = notices.filter((l) => l.rule === 'TradeFailed');
+    expect(failed.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(failed.map((l) => l.level))).toEqual(new Set(['warn']));
+    if (executedLevel === undefined) expect(executed).toEqual([]);
+    else {
+      expect(executed.length).toBeGreaterThanOrEqual(5);
+      expect(new Set(executed.map((l) => l.level))).toEqual(new Set([executedLevel]));
+    }
+  });
+});
+
 describe('Telegram that never answers', () => {
   it('leaves the bot scanning, /metrics answering, the event loop free and SIGINT working', async () => {
     telegram.hang();
