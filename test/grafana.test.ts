@@ -27,8 +27,6 @@ const HOST_METRICS = [
   'process_cpu_time_total',
   'process_cpu_utilization',
   'process_memory_usage',
-  'system_cpu_time_total',
-  'system_cpu_utilization',
   'system_memory_usage',
   'system_memory_utilization',
 ];

@@ -166,7 +166,8 @@ describe('trade notices in the log', () => {
   ])('writes a copied trade at debug, a failed one at warn (MONITORING_LOG_LEVEL=$level, no Telegram)', async ({ level, executedLevel }) => {
     const bound = await ports();
     const bot = spawnBot({
-      env: { ...bound, MONITORING_LOG_LEVEL: level, DEMO_SCAN_INTERVAL_MS: '100', DEMO_LATENCY_SCALE: '0', DEMO_FAILURE_RATE: '0.2' },
+      // About 5 trades a second: under the 10 notices a second beyond which notices are suppressed.
+      env: { ...bound, MONITORING_LOG_LEVEL: level, DEMO_WALLETS: '3', DEMO_SCAN_INTERVAL_MS: '100', DEMO_LATENCY_SCALE: '0', DEMO_FAILURE_RATE: '0.2' },
     });
     const scrape = async (): Promise<Sample[]> =>
       parseExposition((await get(`http://127.0.0.1:${bound.METRICS_PORT}/metrics`, 3_000)).body);
@@ -178,7 +179,12 @@ describe('trade notices in the log', () => {
       (samples) => count(samples, (o) => o === 'success') >= 5 && count(samples, (o) => o === 'error') >= 2,
       'five executed and two failed trades',
     );
-    await new Promise((r) => setTimeout(r, 200)); // notices are written on a later turn of the loop
+    // Notices are written on a later turn of the loop than the trade is counted.
+    const enough = (): boolean => {
+      const lines = noticeLines(bot);
+      return lines.filter((l) => l.rule === 'TradeFailed').length >= 2 && (executedLevel === undefined || lines.length >= 7);
+    };
+    for (const until = Date.now() + 3_000; !enough() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
     const notices = noticeLines(bot);
     const executed = notices.filter((l) => l.rule === 'TradeExecuted');
     const failed = notices.filter((l) => l.rule === 'TradeFailed');

@@ -1,0 +1,91 @@
+/**
+ * GET /metrics served in steps: the same exposition the exporter's own handler writes, with the
+ * bot's work given a turn of the loop between gathering and formatting. Real server on loopback.
+ */
+import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EXPOSITION_CONTENT_TYPE, metricsRoute, type MetricsRouteOptions } from '../src/http/metrics.js';
+import { startServer, type RunningServer } from '../src/http/server.js';
+
+let server: RunningServer | undefined;
+let provider: MeterProvider | undefined;
+
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await server?.close();
+  await provider?.shutdown();
+  server = undefined;
+  provider = undefined;
+});
+
+async function serve(options: Partial<MetricsRouteOptions> = {}) {
+  const exporter = new PrometheusExporter({ preventServerStart: true });
+  provider = new MeterProvider({ readers: [exporter] });
+  const meter = provider.getMeter('test');
+  const errors: string[] = [];
+  server = await startServer({
+    name: 'metrics',
+    host: '127.0.0.1',
+    port: 0,
+    onError: () => {},
+    routes: { '/metrics': metricsRoute(exporter, { onError: (m) => errors.push(m), ...options }) },
+  });
+  const url = `http://127.0.0.1:${server!.port}/metrics`;
+  return { exporter, meter, errors, url };
+}
+
+describe('GET /metrics', () => {
+  it("answers with the exporter's own exposition, as Prometheus' text format", async () => {
+    const { exporter, meter, url } = await serve();
+    meter.createCounter('trades_total').add(3, { side: 'buy' });
+    meter.createHistogram('scan_seconds', { advice: { explicitBucketBoundaries: [0.1, 1] } }).record(0.5, { outcome: 'success' });
+
+    const res = await fetch(url);
+    const body = await res.text();
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe(EXPOSITION_CONTENT_TYPE);
+    expect(body).toContain('trades_total{side="buy",otel_scope_name="test"} 3');
+    expect(body).toContain('scan_seconds_bucket{outcome="success",otel_scope_name="test",le="1"} 1');
+    // Byte for byte what the exporter would have served from the same state.
+    const { resourceMetrics } = await exporter.collect();
+    expect(body).toBe(new PrometheusSerializer().serialize(resourceMetrics));
+  });
+
+  it("lets the bot's pending work run between gathering and formatting", async () => {
+    const { meter, url } = await serve();
+    const order: string[] = [];
+    meter.createObservableGauge('bot_state').addCallback((result) => {
+      // Work the bot queued while the collection ran: it must not wait for the formatting too.
+      setImmediate(() => order.push('bot'));
+      result.observe(1);
+    });
+    const serialize = PrometheusSerializer.prototype.serialize;
+    vi.spyOn(PrometheusSerializer.prototype, 'serialize').mockImplementation(function (this: PrometheusSerializer, ...args) {
+      order.push('serialize');
+      return serialize.apply(this, args);
+    });
+    expect((await fetch(url)).status).toBe(200);
+    expect(order).toEqual(['bot', 'serialize']);
+  });
+
+  it('reports the synchronous time it took, once per scrape', async () => {
+    const served: number[] = [];
+    let scrapes = 0;
+    const { url } = await serve({ onServed: (ms) => served.push(ms), onScrape: () => scrapes++ });
+    await (await fetch(url)).text();
+    await (await fetch(url)).text();
+    expect(scrapes).toBe(2);
+    expect(served).toHaveLength(2);
+    for (const ms of served) expect(ms).toBeGreaterThan(0);
+  });
+
+  it('answers 500 with one error line when the collection fails', async () => {
+    const { exporter, errors, url } = await serve();
+    vi.spyOn(exporter, 'collect').mockRejectedValue(new Error('collection timed out'));
+    const res = await fetch(url);
+    expect(res.status).toBe(500);
+    expect(await res.text()).toBe('metrics collection failed\n');
+    expect(errors).toEqual(['metrics collection failed: Error: collection timed out']);
+  });
+});
