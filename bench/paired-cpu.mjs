@@ -3,9 +3,13 @@
 // compete for the two cores) and shares the machine's noise, which a sequential run does not.
 // Variants: a JSON list of [label, variant, extraEnv, idle?], variant as in bench/variants.mjs;
 // idle=true runs bench/idle-bot.mjs instead of the demo bot. Each /metrics is scraped every 5 s.
-// CPU = utime + stime from /proc over the measured window, after a 10 s warm-up, in % of a core.
+// CPU = utime + stime from /proc over the measured window, after a 10 s warm-up, in % of a core;
+// for the demo bot also its event-loop delay p99 over the same window (DEMO_STATS_FILE).
 //
 //   node bench/paired-cpu.mjs '[["none","none",{}],["plugin","plugin",{}],["no alerts","plugin",{"ALERT_ENABLED":"false"}]]' 3 40
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_BOT, IDLE_BOT, every, killAll, procCpuSeconds, scrape, spawnNode, started } from './lib.mjs';
 import { variant } from './variants.mjs';
@@ -17,14 +21,18 @@ if (list.length === 0) {
   process.exit(2);
 }
 const results = {};
+const eld = {};
+const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-paired-'));
 try {
   for (let round = 0; round < rounds; round++) {
     const runs = [];
-    for (const [label, name, env = {}, idle = false] of list) {
-      const v = await variant(name, { ...WORKLOAD, DEMO_RUN_SECONDS: seconds + 60, ...env });
+    for (const [i, [label, name, env = {}, idle = false]] of list.entries()) {
+      const statsFile = idle ? undefined : path.join(dir, `${i}-${round}.json`);
+      const stats = statsFile ? { DEMO_STATS_FILE: statsFile, DEMO_STATS_WARMUP_SECONDS: 10 } : {};
+      const v = await variant(name, { ...WORKLOAD, DEMO_RUN_SECONDS: seconds + 60, ...stats, ...env });
       const proc = spawnNode({ script: idle ? IDLE_BOT : DEMO_BOT, preload: v.preload, env: v.env, deadlineMs: (seconds + 90) * 1000 });
       await started(proc);
-      runs.push({ label, proc, scraper: v.metricsUrl ? every(5_000, () => scrape(v.metricsUrl)) : undefined });
+      runs.push({ label, proc, statsFile, scraper: v.metricsUrl ? every(5_000, () => scrape(v.metricsUrl)) : undefined });
     }
     await sleep(10_000);
     const before = runs.map((r) => procCpuSeconds(r.proc.pid));
@@ -34,12 +42,15 @@ try {
       await r.scraper?.stop();
       await r.proc.stop(3_000);
       (results[r.label] ??= []).push(((after[i] - before[i]) / seconds) * 100);
+      if (r.statsFile) (eld[r.label] ??= []).push(JSON.parse(readFileSync(r.statsFile, 'utf8')).eventLoopDelayMs.p99);
     }
   }
 } finally {
   killAll();
+  rmSync(dir, { recursive: true, force: true });
 }
+const medianOf = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 for (const [label, values] of Object.entries(results)) {
-  const sorted = [...values].sort((a, b) => a - b);
-  console.log(`${label.padEnd(24)} median ${sorted[Math.floor(sorted.length / 2)].toFixed(2)} %   (${values.map((x) => x.toFixed(2)).join(' ')})`);
+  const loop = eld[label] ? `   event-loop delay p99 median ${medianOf(eld[label]).toFixed(2)} ms (${eld[label].map((x) => x.toFixed(2)).join(' ')})` : '';
+  console.log(`${label.padEnd(24)} CPU median ${medianOf(values).toFixed(2)} %   (${values.map((x) => x.toFixed(2)).join(' ')})${loop}`);
 }
