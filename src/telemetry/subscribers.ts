@@ -269,15 +269,30 @@ export function subscribe(deps: SubscriberDeps): () => void {
 
   // APIs the probe reports on are its to report: fetch calls to them are not counted twice.
   const probeApis = new Set<string>();
-  const seenApis = new Set<string>();
+  // Per api label, the attributes of each outcome, built once (the SDK only reads them).
+  const apiAttributes = new Map<string, Record<(typeof API_OUTCOMES)[number], Attributes>>();
   const countApiCall = (api: string, ok: boolean): string => {
     const label = state.apis.record(api, ok);
-    if (!seenApis.has(label)) {
+    let attributes = apiAttributes.get(label);
+    if (!attributes) {
+      attributes = { success: { api: label, outcome: 'success' }, failure: { api: label, outcome: 'failure' } };
+      apiAttributes.set(label, attributes);
       // Both outcomes exist from the first call on, so rate() over either works at once.
-      seenApis.add(label);
-      for (const outcome of API_OUTCOMES) deps.apiRequests.add(0, { api: label, outcome });
+      for (const outcome of API_OUTCOMES) deps.apiRequests.add(0, attributes[outcome]);
     }
-    deps.apiRequests.add(1, { api: label, outcome: ok ? 'success' : 'failure' });
+    deps.apiRequests.add(1, ok ? attributes.success : attributes.failure);
+    return label;
+  };
+  // The probe's api names are a handful of constants: each is checked and shaped once.
+  const probeLabels = new Map<string, string>();
+  const probeLabel = (raw: unknown): string => {
+    if (typeof raw !== 'string') return apiLabel(raw);
+    let label = probeLabels.get(raw);
+    if (label === undefined) {
+      label = apiLabel(raw);
+      // Bounded: a bot that reports free text as api names gets no cache, not a growing one.
+      if (probeLabels.size < 64) probeLabels.set(raw, label);
+    }
     return label;
   };
 
@@ -289,7 +304,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
 
   plain<ApiCallReport>(CHANNELS.apiCall, (report) => {
     if (report === null || typeof report !== 'object' || typeof report.ok !== 'boolean') return;
-    const label = countApiCall(apiLabel(report.api), report.ok);
+    const label = countApiCall(probeLabel(report.api), report.ok);
     // The label, not the raw name: bounded like the labels themselves.
     probeApis.add(label);
     const span = activeSpan?.getStore()?.span;
