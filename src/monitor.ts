@@ -29,6 +29,7 @@ import { metricsRoute } from './http/metrics.js';
 import { startServer, type RunningServer } from './http/server.js';
 import { deferred } from './defer.js';
 import { installExitHooks, type ExitHooks } from './lifecycle.js';
+import { MeasurementBatch } from './telemetry/batch.js';
 import { BotState } from './telemetry/bot-state.js';
 import { EventLoopDelay } from './telemetry/event-loop.js';
 import { gaugeReaders } from './telemetry/gauges.js';
@@ -165,10 +166,13 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   });
 
   const meter = sdk.meterProvider.getMeter(PACKAGE_NAME, VERSION);
+  // Scan, trade and API measurements reach the SDK in batches as each collection starts, off the bot's bursts of work.
+  const measurements = new MeasurementBatch((error) => log().warn(`a measurement could not be recorded: ${String(error)}`));
   const instruments = createInstruments(
     meter,
     gaugeReaders({ sampler, board, breaker: () => breaker.state, bot, eventLoop }),
     (name, error) => log().warn(`gauge ${name} could not be read: ${String(error)}`),
+    measurements.flush,
   );
   const { counters, histograms } = instruments;
   const selfTime = (activity: SelfActivity, ms: number): void => {
@@ -296,6 +300,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     tracer: sdk.tracerProvider?.getTracer(PACKAGE_NAME, VERSION),
     tracingAllowed: () => !breaker.state.tripped,
     apiHosts: parseApiHosts(config.apiHosts),
+    batch: measurements,
     onTrade: config.alertEnabled
       ? (trade) => {
           if (trade.outcome === 'success' ? executedNoticeWanted : ANNOUNCED_FAILURES.has(trade.outcome)) trades.push(trade);
@@ -400,6 +405,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
         stopping = true;
         hooks?.remove();
         unsubscribe();
+        measurements.flush();
         trades.flush();
         eventLoop.stop();
         // Alerts already queued get the flush's time bound to go out; then nothing is retried.
@@ -413,6 +419,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     {
       shutdown: () => monitor.shutdown(),
       flush: async () => {
+        measurements.flush();
         trades.flush();
         await Promise.allSettled([notifier.drain(config.shutdownTimeoutMs), sdk.flush()]);
       },

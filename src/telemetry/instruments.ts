@@ -3,7 +3,7 @@
  * evaluation cycle or the subscribers keep: observable callbacks run on every collection of
  * every reader (each Prometheus scrape included), so they must stay cheap and side-effect free.
  */
-import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter, Observable, ObservableResult } from '@opentelemetry/api';
 import { METRICS, type MetricDef, type MetricKey } from './catalog.js';
 
 type KeysOfType<T extends MetricDef['type']> = {
@@ -40,9 +40,12 @@ export function createInstruments(
   meter: Meter,
   gauges: Readonly<Record<GaugeKey, GaugeReader>>,
   onGaugeError: (name: string, error: unknown) => void,
+  /** Runs as each collection starts, before the instruments are read (measurements still pending). */
+  beforeCollect?: () => void,
 ): Instruments {
   const counters = {} as Record<CounterKey, Counter>;
   const histograms = {} as Record<HistogramKey, Histogram>;
+  const observables: Observable[] = [];
 
   for (const [key, def] of Object.entries(METRICS) as [MetricKey, MetricDef][]) {
     const options = { description: def.help, unit: def.unit };
@@ -62,7 +65,9 @@ export function createInstruments(
       }
       case 'gauge': {
         const read = gauges[key as GaugeKey];
-        meter.createObservableGauge(def.name, options).addCallback((result: ObservableResult) => {
+        const gauge = meter.createObservableGauge(def.name, options);
+        observables.push(gauge);
+        gauge.addCallback((result: ObservableResult) => {
           try {
             read((value, attributes) => {
               // A NaN or infinite reading would poison every PromQL expression over the series.
@@ -76,5 +81,7 @@ export function createInstruments(
       }
     }
   }
+  // The SDK runs every observable callback before it reads any instrument of the meter.
+  if (beforeCollect) meter.addBatchObservableCallback(() => beforeCollect(), observables);
   return { counters, histograms };
 }

@@ -22,6 +22,7 @@ import {
 import { API_OUTCOMES, OUTCOMES, SIDES, type Outcome, type Side } from '../model.js';
 import { maskKnownSecrets, redactAndTruncate, shortAddress } from '../redact.js';
 import { apiLabel } from './api-health.js';
+import type { MeasurementBatch, Sink } from './batch.js';
 import type { BotState } from './bot-state.js';
 
 export interface TradeEvent {
@@ -45,6 +46,8 @@ export interface SubscriberDeps {
   /** Host → api name for fetch calls; hosts not listed are ignored. */
   readonly apiHosts: ReadonlyMap<string, string>;
   readonly onTrade?: (event: TradeEvent) => void;
+  /** When given, measurements reach the instruments through it (a later turn, hot) rather than on the bot's call. */
+  readonly batch?: MeasurementBatch;
   readonly onError: (where: string, error: unknown) => void;
   /** Wall clock, ms. */
   readonly now: () => number;
@@ -140,7 +143,14 @@ function errorText(error: unknown): string {
 }
 
 export function subscribe(deps: SubscriberDeps): () => void {
-  const { state, tracer, monotonic, now } = deps;
+  const { state, tracer, monotonic, now, batch } = deps;
+  const recordScan: Sink = (value, attributes) => deps.scanDuration.record(value, attributes);
+  const recordTrade: Sink = (value, attributes) => deps.tradeDuration.record(value, attributes);
+  const countApi: Sink = (value, attributes) => deps.apiRequests.add(value, attributes);
+  const measure = (sink: Sink, value: number, attributes: Attributes): void => {
+    if (batch) batch.push(sink, value, attributes);
+    else sink(value, attributes);
+  };
   // The span of the operation the current async context runs in: API calls made during a scan or
   // a trade become its span events (retries included).
   const activeSpan = tracer ? new AsyncLocalStorage<{ span?: Span | undefined }>() : undefined;
@@ -236,7 +246,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
     (message) => {
       const end = finish(message);
       if (!end) return;
-      deps.scanDuration.record(end.seconds, SCAN_ATTRIBUTES[end.outcome]);
+      measure(recordScan, end.seconds, SCAN_ATTRIBUTES[end.outcome]);
       if (end.outcome === 'success') state.scanSucceeded(now(), 'observed');
     },
   );
@@ -262,7 +272,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
       const { seconds, outcome, error } = end;
       const order = (message.order ?? {}) as TradeOrder;
       const side = sideOf(order.side);
-      deps.tradeDuration.record(seconds, TRADE_ATTRIBUTES[side][outcome]);
+      measure(recordTrade, seconds, TRADE_ATTRIBUTES[side][outcome]);
       deps.onTrade?.({ order, side, outcome, seconds, ...(error === undefined ? {} : { error }) });
     },
   );
@@ -278,9 +288,9 @@ export function subscribe(deps: SubscriberDeps): () => void {
       attributes = { success: { api: label, outcome: 'success' }, failure: { api: label, outcome: 'failure' } };
       apiAttributes.set(label, attributes);
       // Both outcomes exist from the first call on, so rate() over either works at once.
-      for (const outcome of API_OUTCOMES) deps.apiRequests.add(0, attributes[outcome]);
+      for (const outcome of API_OUTCOMES) measure(countApi, 0, attributes[outcome]);
     }
-    deps.apiRequests.add(1, ok ? attributes.success : attributes.failure);
+    measure(countApi, 1, ok ? attributes.success : attributes.failure);
     return label;
   };
   // The probe's api names are a handful of constants: each is checked and shaped once.

@@ -1,0 +1,93 @@
+/**
+ * Measurements handed to the SDK in batches: never on the caller's stack, always before a
+ * collection reads the instruments, at once when too many wait, and a failing sink loses only
+ * its own measurement.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import { AggregationTemporality, MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MeasurementBatch } from '../src/telemetry/batch.js';
+import { METRICS } from '../src/telemetry/catalog.js';
+import { createInstruments, type GaugeKey, type GaugeReader } from '../src/telemetry/instruments.js';
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+class TestReader extends MetricReader {
+  constructor() {
+    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  }
+  protected override async onForceFlush(): Promise<void> {}
+  protected override async onShutdown(): Promise<void> {}
+}
+
+const providers: MeterProvider[] = [];
+afterEach(async () => {
+  for (const p of providers.splice(0)) await p.shutdown();
+});
+
+describe('MeasurementBatch', () => {
+  it('keeps measurements off the caller’s stack until flushed, then hands them over in order', async () => {
+    const seen: [number, Attributes][] = [];
+    const batch = new MeasurementBatch(() => {});
+    const a = { outcome: 'success' };
+    const b = { outcome: 'error' };
+    batch.push((v, attrs) => seen.push([v, attrs]), 0.25, a);
+    batch.push((v, attrs) => seen.push([v * 10, attrs]), 0.5, b);
+    await nextTurn(); // no timer of its own: nothing happens until a collection or the limit
+    expect(seen).toEqual([]);
+    expect(batch.pending).toBe(2);
+    batch.flush();
+    expect(seen).toEqual([
+      [0.25, a],
+      [5, b],
+    ]);
+    expect(batch.pending).toBe(0);
+  });
+
+  it('hands them over at once when the limit is reached', () => {
+    let n = 0;
+    const batch = new MeasurementBatch(() => {}, 3);
+    const sink = () => void n++;
+    batch.push(sink, 1, {});
+    batch.push(sink, 1, {});
+    expect(n).toBe(0);
+    batch.push(sink, 1, {});
+    expect(n).toBe(3);
+    expect(batch.pending).toBe(0);
+  });
+
+  it('loses only the measurement whose sink throws, and reports it', async () => {
+    const errors: unknown[] = [];
+    const seen: number[] = [];
+    const batch = new MeasurementBatch((error) => errors.push(error));
+    batch.push((v) => seen.push(v), 1, {});
+    batch.push(() => {
+      throw new Error('storage gone');
+    }, 2, {});
+    batch.push((v) => seen.push(v), 3, {});
+    batch.flush();
+    expect(seen).toEqual([1, 3]);
+    expect(errors).toEqual([new Error('storage gone')]);
+    expect(batch.pending).toBe(0);
+  });
+
+  it('is emptied by a collection that starts before the next turn', async () => {
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    providers.push(provider);
+    const batch = new MeasurementBatch(() => {});
+    const gauges = {} as Record<GaugeKey, GaugeReader>;
+    for (const [key, def] of Object.entries(METRICS)) if (def.type === 'gauge') gauges[key as GaugeKey] = () => {};
+    const { histograms } = createInstruments(provider.getMeter('test'), gauges, () => {}, batch.flush);
+    const scans = histograms.walletScanDuration;
+    batch.push((v, attrs) => scans.record(v, attrs), 0.25, { outcome: 'success' });
+    expect(batch.pending).toBe(1);
+
+    const { resourceMetrics } = await reader.collect();
+    const metric = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === METRICS.walletScanDuration.name);
+    const point = (metric as HistogramMetricData | undefined)?.dataPoints[0];
+    expect(point?.value.count).toBe(1);
+    expect(point?.value.sum).toBe(0.25);
+    expect(batch.pending).toBe(0);
+  });
+});
