@@ -4,6 +4,7 @@
  * the bot's timers and I/O wait for all of it; here they get a turn after the request is read and
  * again between gathering and formatting — two or three short stalls instead of one long one.
  */
+import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PrometheusSerializer, type PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { READ_METHODS, type Route } from './server.js';
@@ -23,7 +24,7 @@ export interface MetricsRouteOptions {
 export function metricsRoute(exporter: PrometheusExporter, options: MetricsRouteOptions): Route {
   // The exporter's defaults: no prefix, no timestamps, target_info and scope labels kept.
   const serializer = new PrometheusSerializer();
-  const serve = async (res: import('node:http').ServerResponse): Promise<void> => {
+  const serve = async (res: ServerResponse): Promise<void> => {
     // A timer, not an immediate: an immediate would run before the loop's timer phase comes round.
     await sleep(0, undefined, { ref: false });
     let busy = 0;

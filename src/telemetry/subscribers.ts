@@ -2,9 +2,9 @@
  * Channel subscribers: turn the probe's messages (and fetch calls seen through undici's own
  * diagnostics channels) into spans, histograms and the bot state the gauges read.
  *
- * They run on the bot's hot path, synchronously, inside its call: no I/O, no throwing, nothing
- * that can wait until collection time. Per-operation state lives in a WeakMap keyed by the
- * channel message, so an operation that never settles leaks nothing.
+ * They run on the bot's hot path, synchronously, inside its call: no I/O, no throwing, and what
+ * can wait until collection time does (measurements go through a MeasurementBatch). Per-operation
+ * state rides on the channel message itself, so an operation that never settles leaks nothing.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
@@ -46,7 +46,7 @@ export interface SubscriberDeps {
   /** Host → api name for fetch calls; hosts not listed are ignored. */
   readonly apiHosts: ReadonlyMap<string, string>;
   readonly onTrade?: (event: TradeEvent) => void;
-  /** When given, measurements reach the instruments through it (a later turn, hot) rather than on the bot's call. */
+  /** When given, measurements reach the instruments through it (at collection time, hot) rather than on the bot's call. */
   readonly batch?: MeasurementBatch;
   readonly onError: (where: string, error: unknown) => void;
   /** Wall clock, ms. */
