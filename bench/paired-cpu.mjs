@@ -42,7 +42,7 @@ try {
       await r.scraper?.stop();
       await r.proc.stop(3_000);
       (results[r.label] ??= []).push(((after[i] - before[i]) / seconds) * 100);
-      if (r.statsFile) (eld[r.label] ??= []).push(JSON.parse(readFileSync(r.statsFile, 'utf8')).eventLoopDelayMs.p99);
+      if (r.statsFile) (eld[r.label] ??= []).push(JSON.parse(readFileSync(r.statsFile, 'utf8')).eventLoopDelayMs);
     }
   }
 } finally {
@@ -51,6 +51,9 @@ try {
 }
 const medianOf = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 for (const [label, values] of Object.entries(results)) {
-  const loop = eld[label] ? `   event-loop delay p99 median ${medianOf(eld[label]).toFixed(2)} ms (${eld[label].map((x) => x.toFixed(2)).join(' ')})` : '';
+  const q = (key) => medianOf(eld[label].map((d) => d[key] ?? NaN)).toFixed(2);
+  const loop = eld[label]
+    ? `   event-loop delay median p90 ${q('p90')} p95 ${q('p95')} p99 ${q('p99')} p99.9 ${q('p999')} ms (p99 per round: ${eld[label].map((d) => d.p99.toFixed(2)).join(' ')})`
+    : '';
   console.log(`${label.padEnd(24)} CPU median ${medianOf(values).toFixed(2)} %   (${values.map((x) => x.toFixed(2)).join(' ')})${loop}`);
 }

@@ -30,6 +30,7 @@ const SECTIONS = [
   '## Budget',
   '## 1. Per operation',
   '## 2. Whole bot',
+  '## 2b. Event-loop delay, side by side',
   '## Startup and idle memory (issue #2)',
   '## 3. Scrape cost',
   '## 4. Evaluation cost',

@@ -89,7 +89,11 @@ function createStats(file, warmupSeconds) {
         tradeLatencyMs: { p50: has ? ms(tradeLatency.percentile(50)) : null, p99: has ? ms(tradeLatency.percentile(99)) : null, count: tradeLatency.count },
         eventLoopDelayMs: {
           p50: delayMs(eventLoop.percentile(50)),
+          p90: delayMs(eventLoop.percentile(90)),
+          p95: delayMs(eventLoop.percentile(95)),
           p99: delayMs(eventLoop.percentile(99)),
+          p999: delayMs(eventLoop.percentile(99.9)),
+          count: eventLoop.count,
           max: delayMs(eventLoop.max),
           resolution: resolutionMs,
         },
