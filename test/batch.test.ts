@@ -44,15 +44,43 @@ describe('MeasurementBatch', () => {
     expect(batch.pending).toBe(0);
   });
 
-  it('hands them over at once when the limit is reached', () => {
+  it('hands them over on the next turn once the limit is reached, not on the call that reached it', async () => {
     let n = 0;
     const batch = new MeasurementBatch(() => {}, 3);
     const sink = () => void n++;
     batch.push(sink, 1, {});
     batch.push(sink, 1, {});
+    batch.push(sink, 1, {});
+    batch.push(sink, 1, {});
+    expect(n).toBe(0);
+    expect(batch.pending).toBe(4);
+    await nextTurn();
+    expect(n).toBe(4);
+    expect(batch.pending).toBe(0);
+    // And again for the next batch: the hand-over is scheduled anew each time.
+    for (let i = 0; i < 3; i++) batch.push(sink, 1, {});
+    await nextTurn();
+    expect(n).toBe(7);
+  });
+
+  it('hands them over at once at the hard limit, for a caller that never lets the loop turn', () => {
+    let n = 0;
+    const batch = new MeasurementBatch(() => {}, 3, 6);
+    const sink = () => void n++;
+    for (let i = 0; i < 5; i++) batch.push(sink, 1, {});
     expect(n).toBe(0);
     batch.push(sink, 1, {});
-    expect(n).toBe(3);
+    expect(n).toBe(6);
+    expect(batch.pending).toBe(0);
+  });
+
+  it('never keeps the process alive while a hand-over waits', async () => {
+    const batch = new MeasurementBatch(() => {}, 1);
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
+    batch.push(() => {}, 1, {});
+    const refed = process.getActiveResourcesInfo().filter((r) => r === 'Immediate').length;
+    expect(refed).toBe(before); // unref'd immediates are not active resources
+    await nextTurn();
     expect(batch.pending).toBe(0);
   });
 

@@ -1,24 +1,36 @@
 /**
  * Measurements taken on the bot's call, handed to the SDK together when a collection starts
- * (instruments are only ever read by a collection, so no reader can tell), or at once when many
- * are waiting. The SDK's record path (attribute hashing, storage lookup) costs microseconds when
- * it runs cold, and once per scan inside the bot's burst of scans it lengthened every burst; in a
- * batch it runs hot, at a scrape. Each pending measurement is three array slots, no object, and
- * the batch needs no timer of its own.
+ * (instruments are only ever read by a collection, so no reader can tell). The SDK's record path
+ * (attribute hashing, storage lookup) costs microseconds when it runs cold, and once per scan
+ * inside the bot's burst of scans it lengthened every burst; in a batch it runs hot, at a scrape.
+ * Each pending measurement is three array slots, no object, and the batch needs no timer of its
+ * own: a collection comes at least once per evaluation cycle (30 s by default).
+ *
+ * Should that be late (a long cycle, a busy bot), the batch is handed over on the next turn of the
+ * loop once `limit` wait — not inside the call that reached it: a flush of thousands of records
+ * is a stall of a millisecond or more, which the bot's own call must never carry. Only a bot that
+ * never yields, and so never lets that turn come, has its batch handed over on its call, at
+ * `hardLimit`, which bounds the memory.
  */
 import type { Attributes } from '@opentelemetry/api';
 
 export type Sink = (value: number, attributes: Attributes) => void;
 
+/** At 50 measurements a second (20 scans, 5 trades, 25 API calls) a 30 s cycle leaves 1 500. */
+const DEFAULT_LIMIT = 5_000;
+
 export class MeasurementBatch {
   private readonly sinks: Sink[] = [];
   private readonly values: number[] = [];
   private readonly attributes: Attributes[] = [];
+  private scheduled = false;
 
   constructor(
     private readonly onError: (error: unknown) => void,
-    /** Beyond this many pending, the batch is handed over at once (a bot in a tight loop). */
-    private readonly limit = 1_000,
+    /** This many pending: handed over on the next turn of the loop. */
+    private readonly limit = DEFAULT_LIMIT,
+    /** This many pending (the loop has not turned since `limit`): handed over at once. */
+    private readonly hardLimit = 4 * limit,
   ) {}
 
   get pending(): number {
@@ -29,11 +41,20 @@ export class MeasurementBatch {
     this.sinks.push(sink);
     this.values.push(value);
     this.attributes.push(attributes);
-    if (this.values.length >= this.limit) this.flush();
+    const n = this.values.length;
+    if (n < this.limit) return;
+    if (n >= this.hardLimit) {
+      this.flush();
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      // Unref'd: a pending hand-over never keeps the bot alive (shutdown flushes what is left).
+      setImmediate(this.flush).unref();
+    }
   }
 
   /** Hands every pending measurement to its sink now. */
   readonly flush = (): void => {
+    this.scheduled = false;
     const { sinks, values, attributes } = this;
     const n = values.length;
     for (let i = 0; i < n; i++) {
