@@ -4,10 +4,11 @@
 // sample a second, and libuv's timers wake on whole milliseconds, so a sample lands anywhere in
 // the millisecond after it fell due. Between two sequential runs of the *same* bot the p99 moves
 // by 10–30 % on this kind of machine — more than the 5 % the goal allows. Here every round runs
-// the unmonitored bot twice and the plugin's bot once, at the same time (each uses about 1 % of a
-// core, so they barely compete), and compares each to the unmonitored bot of its own round. The
-// second unmonitored bot is the control: its ratio shows what the method reads when nothing
-// differs, and the plugin's ratio means something only beside it.
+// the unmonitored bot twice, the plugin's bot and the bare NodeSDK + Prometheus preload's bot, at
+// the same time (each uses about 1 % of a core, so they barely compete), and compares each to the
+// unmonitored bot of its own round. The second unmonitored bot is the control: its ratio shows
+// what the method reads when nothing differs, and the plugin's ratio means something only beside
+// it. The bare SDK's shows what loading the SDK costs before anything is instrumented.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +22,8 @@ export const LOOP_DELAY_BOTS = [
   ['none', 'none'],
   ['control', 'none'],
   ['plugin', 'plugin'],
+  // What the SDK alone costs the loop: loaded and scraped, instrumenting nothing.
+  ['nodesdk', 'nodesdk'],
 ];
 
 const MODES = {
