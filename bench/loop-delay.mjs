@@ -9,13 +9,12 @@
 // unmonitored bot of its own round. The second unmonitored bot is the control: its ratio shows
 // what the method reads when nothing differs, and the plugin's ratio means something only beside
 // it. The bare SDK's shows what loading the SDK costs before anything is instrumented.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DEMO_BOT, every, median, scrape, spawnNode, started } from './lib.mjs';
-import { variant } from './variants.mjs';
-import { SCRAPE_EVERY_MS, WORKLOAD } from './whole-bot.mjs';
+import { every, median, scrape, started } from './lib.mjs';
+import { SCRAPE_EVERY_MS, readBotStats, spawnMeasuredBot } from './whole-bot.mjs';
 
 /** [key, variant]: the baseline first; every ratio is to it. */
 export const LOOP_DELAY_BOTS = [
@@ -39,15 +38,7 @@ async function runRound(settings, dir, round) {
     // Started in a rotated order, so no variant always starts first.
     for (let i = 0; i < LOOP_DELAY_BOTS.length; i++) {
       const [key, name] = LOOP_DELAY_BOTS[(i + round) % LOOP_DELAY_BOTS.length];
-      const statsFile = path.join(dir, `${key}-${round}.json`);
-      const v = await variant(name, {
-        ...WORKLOAD,
-        DEMO_STATS_FILE: statsFile,
-        DEMO_STATS_WARMUP_SECONDS: warmupS,
-        DEMO_RUN_SECONDS: Math.ceil(warmupS + durationS + 60),
-      });
-      const proc = spawnNode({ script: DEMO_BOT, preload: v.preload, env: v.env, deadlineMs: (warmupS + durationS + 90) * 1000 });
-      bots.push({ key, proc, statsFile, v });
+      bots.push({ key, ...(await spawnMeasuredBot(name, key, settings, dir, round)) });
     }
     for (const bot of bots) await started(bot.proc);
     for (const bot of bots) if (bot.v.metricsUrl) bot.scraper = every(SCRAPE_EVERY_MS, () => scrape(bot.v.metricsUrl));
@@ -58,13 +49,7 @@ async function runRound(settings, dir, round) {
       await bot.scraper?.stop();
       bot.scraper = undefined;
       await bot.proc.stop();
-      let stats;
-      try {
-        stats = JSON.parse(readFileSync(bot.statsFile, 'utf8'));
-      } catch (error) {
-        const { stdout, stderr } = bot.proc.output();
-        throw new Error(`${bot.key}: no stats from the bot (${error.message})\n${stdout.slice(-1500)}\n${stderr.slice(-1500)}`);
-      }
+      const stats = readBotStats(bot, bot.key);
       result[bot.key] = { p95: stats.eventLoopDelayMs.p95, p99: stats.eventLoopDelayMs.p99, samples: stats.eventLoopDelayMs.count };
     }
     return result;

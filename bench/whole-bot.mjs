@@ -37,8 +37,12 @@ const MODES = {
 
 export const SCRAPE_EVERY_MS = 5_000;
 
-async function runOnce(name, { warmupS, durationS }, dir, round) {
-  const statsFile = path.join(dir, `${name}-${round}.json`);
+/**
+ * Spawns the demo bot at the fixed workload under one variant, writing its own measurements
+ * (after `warmupS`) to a file in `dir` named after `key` and the round: { v, proc, statsFile }.
+ */
+export async function spawnMeasuredBot(name, key, { warmupS, durationS }, dir, round) {
+  const statsFile = path.join(dir, `${key}-${round}.json`);
   const v = await variant(name, {
     ...WORKLOAD,
     DEMO_STATS_FILE: statsFile,
@@ -47,6 +51,23 @@ async function runOnce(name, { warmupS, durationS }, dir, round) {
     DEMO_RUN_SECONDS: Math.ceil(warmupS + durationS + 60),
   });
   const proc = spawnNode({ script: DEMO_BOT, preload: v.preload, env: v.env, deadlineMs: (warmupS + durationS + 90) * 1000 });
+  return { v, proc, statsFile };
+}
+
+/** The stats a stopped bot wrote; a bot that wrote none fails the section with its last output. */
+export function readBotStats({ proc, statsFile }, key) {
+  try {
+    return JSON.parse(readFileSync(statsFile, 'utf8'));
+  } catch (error) {
+    const { stdout, stderr } = proc.output();
+    throw new Error(`${key}: no stats from the bot (${error.message})\n${stdout.slice(-1500)}\n${stderr.slice(-1500)}`);
+  }
+}
+
+async function runOnce(name, settings, dir, round) {
+  const { warmupS, durationS } = settings;
+  const bot = await spawnMeasuredBot(name, name, settings, dir, round);
+  const { v, proc } = bot;
   let scraper;
   try {
     const startupMs = await started(proc);
@@ -63,14 +84,8 @@ async function runOnce(name, { warmupS, durationS }, dir, round) {
     }
     const scrapeErrors = scraper ? await scraper.stop() : 0;
     scraper = undefined;
-    const exit = await proc.stop();
-    let stats;
-    try {
-      stats = JSON.parse(readFileSync(statsFile, 'utf8'));
-    } catch (error) {
-      const { stdout, stderr } = proc.output();
-      throw new Error(`${name}: no stats from the bot (${error.message}); exit ${JSON.stringify(exit)}\n${stdout.slice(-1500)}\n${stderr.slice(-1500)}`);
-    }
+    await proc.stop();
+    const stats = readBotStats(bot, name);
     const cpuS = (stats.cpuMs.user + stats.cpuMs.system) / 1000;
     return {
       name,
