@@ -12,6 +12,8 @@
  * more than sdk-metrics and the Prometheus exporter alone), so that MeterProvider is built here,
  * from the same resource and readers, and NodeSDK is imported only when it has work to do.
  */
+import diagnostics from 'node:diagnostics_channel';
+import type { ClientRequest } from 'node:http';
 import type { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   defaultResource,
@@ -99,6 +101,35 @@ export class SingleFlightExporter implements PushMetricExporter {
   selectAggregationTemporality(instrumentType: InstrumentType): AggregationTemporality {
     return this.inner.selectAggregationTemporality?.(instrumentType) ?? AggregationTemporality.CUMULATIVE;
   }
+}
+
+let unrefInstalled = false;
+
+/** What the OTLP HTTP exporters put in every request's User-Agent (after any user-set prefix). */
+const OTLP_USER_AGENT = 'OTel-OTLP-Exporter-JavaScript/';
+
+/**
+ * Unrefs the socket of every OTLP/HTTP export request, whoever built the exporter (NodeSDK builds
+ * the trace exporter from OTEL_* itself). The stock exporters' sockets are ref'd: a metrics
+ * export waiting on a collector that answers late held the bot's process open, and while it did,
+ * the trace processor's unref'd timer could start an export, whose wait let the metric reader
+ * start the next — measured: a bot against a collector answering after 8 s still alive 14–30 s
+ * after its run; 3.5 s with this. What still holds is the SDK's own timers for an export in
+ * flight (the trace processor's export timeout, retry backoff), each until that export ends,
+ * within OTEL_EXPORTER_OTLP_TIMEOUT; then `beforeExit` comes and the bounded flush takes over.
+ * OTLP over gRPC is not covered. Installed once per process and kept past shutdown: a retry
+ * still running then must not hold the process either.
+ */
+export function unrefOtlpExportSockets(): void {
+  if (unrefInstalled) return;
+  unrefInstalled = true;
+  diagnostics.subscribe('http.client.request.created', unrefIfOtlpExport);
+}
+
+function unrefIfOtlpExport(message: unknown): void {
+  const request = (message as { request?: ClientRequest }).request;
+  const agent = request?.getHeader('user-agent');
+  if (typeof agent === 'string' && agent.includes(OTLP_USER_AGENT)) request!.once('socket', (socket) => socket.unref());
 }
 
 /** The OTLP metric exporter for OTEL_EXPORTER_OTLP_(METRICS_)PROTOCOL, loaded only when used. */
@@ -205,6 +236,7 @@ async function startNodeSdk({ env, readers, views, sampler }: SdkOptions, otlp: 
     ...(otlp.traces ? (sampler ? { sampler } : {}) : { spanProcessors: [] }),
     logRecordProcessors: [],
   });
+  unrefOtlpExportSockets();
   sdk.start();
   const internals = sdk as unknown as { _meterProvider?: MeterProvider; _tracerProvider?: TracerProvider };
   return {

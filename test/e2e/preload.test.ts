@@ -2,6 +2,7 @@
  * The preload end to end: the demo bot started with `--import dist/register.js`, real ports on
  * loopback, real scrapes. `npm test` builds dist/ first (pretest).
  */
+import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { METRIC_LIST } from '../../src/telemetry/catalog.js';
@@ -274,6 +275,41 @@ describe('lifecycle', () => {
     expect(code).toBe(0);
     // Not kept alive by an exporter retrying a collector that is not there (bound 1 s, plus start-up).
     expect(Date.now() - started).toBeLessThan(6_000);
+  });
+
+  it('is not kept alive by an export waiting on a collector that never answers', async () => {
+    // Holds every export open: the stock exporter's socket would hold the bot until its 10 s timeout.
+    const requests: string[] = [];
+    const stalled = http.createServer((req) => {
+      requests.push(req.url ?? '');
+      req.resume();
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
+    try {
+      const env = await ports();
+      const bot = spawnBot({
+        env: {
+          ...env,
+          OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(stalled.address() as net.AddressInfo).port}`,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          OTEL_METRIC_EXPORT_INTERVAL: '300',
+          MONITORING_SHUTDOWN_TIMEOUT_MS: '1000',
+        },
+        // Ends once an export is in flight.
+        eval: 'const t = setInterval(() => {}, 100); setTimeout(() => { clearInterval(t); console.log("bot done"); }, 1500);',
+      });
+      await bot.waitForLine(/bot done/);
+      const done = Date.now();
+      const { code } = await bot.exited;
+      const afterDone = Date.now() - done;
+      expect(requests.filter((url) => url === '/v1/metrics').length, 'exports the collector held').toBeGreaterThanOrEqual(1);
+      expect(code).toBe(0);
+      // The flush bound (1 s) and the process's own end; held by the export it would be 10 s.
+      expect(afterDone).toBeLessThan(5_000);
+    } finally {
+      stalled.closeAllConnections();
+      stalled.close();
+    }
   });
 
   it.each(['SIGTERM', 'SIGINT'] as const)('still dies of %s when the bot has no handler of its own', async (signal) => {
