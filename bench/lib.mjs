@@ -15,6 +15,7 @@ export const DEMO_BOT = path.join(ROOT, 'examples/copy-bot/bot.js');
 export const IDLE_BOT = path.join(BENCH, 'idle-bot.mjs');
 export const NODESDK_PRELOAD = path.join(BENCH, 'baselines/nodesdk-prometheus.mjs');
 export const PROM_CLIENT_PRELOAD = path.join(BENCH, 'baselines/prom-client.mjs');
+export const LIBRARIES_PRELOAD = path.join(BENCH, 'baselines/libraries-only.mjs');
 export const AUTO_PRELOAD = '@opentelemetry/auto-instrumentations-node/register';
 /** Node 24 (the project's `node` devDependency): run.mjs is started with it, so children are too. */
 export const NODE = process.execPath;

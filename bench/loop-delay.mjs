@@ -8,7 +8,8 @@
 // the same time (each uses about 1 % of a core, so they barely compete), and compares each to the
 // unmonitored bot of its own round. The second unmonitored bot is the control: its ratio shows
 // what the method reads when nothing differs, and the plugin's ratio means something only beside
-// it. The bare SDK's shows what loading the SDK costs before anything is instrumented.
+// it. The bare SDK's shows what loading the SDK costs before anything is instrumented; the last
+// bot only imports the plugin's libraries and starts none of them.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,8 @@ export const LOOP_DELAY_BOTS = [
   ['plugin', 'plugin'],
   // What the SDK alone costs the loop: loaded and scraped, instrumenting nothing.
   ['nodesdk', 'nodesdk'],
+  // What carrying the plugin's libraries costs the loop before any of them runs.
+  ['libraries', 'libraries'],
 ];
 
 const MODES = {

@@ -1,5 +1,5 @@
 // The monitoring set-ups a bot is measured under, each on its own free loopback ports.
-import { AUTO_PRELOAD, NODESDK_PRELOAD, PROM_CLIENT_PRELOAD, REGISTER, freePorts } from './lib.mjs';
+import { AUTO_PRELOAD, LIBRARIES_PRELOAD, NODESDK_PRELOAD, PROM_CLIENT_PRELOAD, REGISTER, freePorts } from './lib.mjs';
 
 export const LABELS = {
   none: 'no monitoring',
@@ -7,6 +7,7 @@ export const LABELS = {
   nodesdk: 'bare NodeSDK + Prometheus',
   auto: 'auto-instrumentations-node',
   promclient: 'prom-client (hand-written)',
+  libraries: "the plugin's libraries, loaded and never started",
 };
 
 /** { preload, env, metricsUrl } for one variant, with fresh ports. */
@@ -23,6 +24,8 @@ export async function variant(name, extraEnv = {}) {
         env: { METRICS_PORT: metricsPort, DASHBOARD_PORT: healthPort, MONITORING_HOST: '127.0.0.1', ...extraEnv },
         metricsUrl,
       };
+    case 'libraries':
+      return { name, preload: LIBRARIES_PRELOAD, env: { ...extraEnv } };
     case 'nodesdk':
       return { name, preload: NODESDK_PRELOAD, env: { BASELINE_METRICS_PORT: metricsPort, ...extraEnv }, metricsUrl };
     case 'auto':
