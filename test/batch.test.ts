@@ -99,6 +99,65 @@ describe('MeasurementBatch', () => {
     expect(batch.pending).toBe(0);
   });
 
+  it('sums a counter\'s measurements per series while they wait: one sink call per series per hand-over', () => {
+    const calls: [number, Attributes][] = [];
+    const sink = (v: number, attrs: Attributes) => void calls.push([v, attrs]);
+    const ok = { api: 'clob', outcome: 'success' };
+    const failed = { api: 'clob', outcome: 'failure' };
+    const batch = new MeasurementBatch(() => {});
+    batch.add(sink, 0, failed);
+    for (let i = 0; i < 125; i++) batch.add(sink, 1, ok);
+    batch.add(sink, 1, failed);
+    batch.add(sink, 2, failed);
+    expect(calls).toEqual([]);
+    batch.flush();
+    expect(calls).toEqual([
+      [3, failed],
+      [125, ok],
+    ]);
+    // Handed over means gone: the next hand-over starts from zero, and a series with nothing new is not called.
+    batch.add(sink, 1, ok);
+    batch.flush();
+    expect(calls.slice(2)).toEqual([[1, ok]]);
+  });
+
+  it('keeps a counter\'s series apart by sink, and loses only the sum whose sink throws', () => {
+    const errors: unknown[] = [];
+    const a: number[] = [];
+    const series = { outcome: 'success' };
+    const batch = new MeasurementBatch((error) => errors.push(error));
+    const first = (v: number) => void a.push(v);
+    const second = (v: number) => void a.push(v * 100);
+    batch.add(first, 2, series);
+    batch.add(() => {
+      throw new Error('storage gone');
+    }, 5, series);
+    batch.add(second, 1, series);
+    batch.add(first, 3, series);
+    batch.flush();
+    // The same attributes object under three sinks is three sums.
+    expect(a).toEqual([5, 100]);
+    expect(errors).toEqual([new Error('storage gone')]);
+  });
+
+  it('hands a counter\'s sum to the SDK before a collection reads it', async () => {
+    const reader = new TestReader();
+    const provider = new MeterProvider({ readers: [reader] });
+    providers.push(provider);
+    const batch = new MeasurementBatch(() => {});
+    const gauges = {} as Record<GaugeKey, GaugeReader>;
+    for (const [key, def] of Object.entries(METRICS)) if (def.type === 'gauge') gauges[key as GaugeKey] = () => {};
+    const { counters } = createInstruments(provider.getMeter('test'), gauges, () => {}, batch.flush);
+    const attrs = { api: 'clob', outcome: 'success' };
+    for (let i = 0; i < 7; i++) batch.add((v, at) => counters.apiRequests.add(v, at), 1, attrs);
+
+    const { resourceMetrics } = await reader.collect();
+    const metric = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === METRICS.apiRequests.name);
+    expect(metric?.dataPoints).toHaveLength(1);
+    expect(metric?.dataPoints[0]?.value).toBe(7);
+    expect(metric?.dataPoints[0]?.attributes).toEqual(attrs);
+  });
+
   it('is emptied by a collection that starts before the next turn', async () => {
     const reader = new TestReader();
     const provider = new MeterProvider({ readers: [reader] });

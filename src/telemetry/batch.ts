@@ -11,6 +11,10 @@
  * is a stall of a millisecond or more, which the bot's own call must never carry. Only a bot that
  * never yields, and so never lets that turn come, has its batch handed over on its call, at
  * `hardLimit`, which bounds the memory.
+ *
+ * A counter's measurements (`add`) are summed per attributes object while they wait: the SDK
+ * would only add them up itself, one attribute hash per call, inside the collection's stall.
+ * 25 API calls a second make 125 records per 5 s scrape; summed, they are one call per series.
  */
 import type { Attributes } from '@opentelemetry/api';
 
@@ -23,6 +27,8 @@ export class MeasurementBatch {
   private readonly sinks: Sink[] = [];
   private readonly values: number[] = [];
   private readonly attributes: Attributes[] = [];
+  /** Per counter sink, per attributes object (the callers reuse one per series): the sum waiting. */
+  private readonly sums = new Map<Sink, Map<Attributes, number>>();
   private scheduled = false;
 
   constructor(
@@ -52,6 +58,16 @@ export class MeasurementBatch {
     }
   }
 
+  /**
+   * A counter's measurement: summed with the others of the same sink and attributes object until
+   * the hand-over. Holds no more entries than there are series, so it never reaches the limit.
+   */
+  add(sink: Sink, value: number, attributes: Attributes): void {
+    let bySeries = this.sums.get(sink);
+    if (!bySeries) this.sums.set(sink, (bySeries = new Map()));
+    bySeries.set(attributes, (bySeries.get(attributes) ?? 0) + value);
+  }
+
   /** Hands every pending measurement to its sink now. */
   readonly flush = (): void => {
     this.scheduled = false;
@@ -67,5 +83,16 @@ export class MeasurementBatch {
     sinks.length = 0;
     values.length = 0;
     attributes.length = 0;
+    for (const [sink, bySeries] of this.sums) {
+      for (const [series, sum] of bySeries) {
+        try {
+          sink(sum, series);
+        } catch (error) {
+          this.onError(error);
+        }
+      }
+      // Kept, emptied: the same few series come back every cycle.
+      bySeries.clear();
+    }
   };
 }

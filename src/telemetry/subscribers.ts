@@ -151,6 +151,11 @@ export function subscribe(deps: SubscriberDeps): () => void {
     if (batch) batch.push(sink, value, attributes);
     else sink(value, attributes);
   };
+  /** A counter's measurement: the batch sums it with the others of its series. */
+  const count = (sink: Sink, value: number, attributes: Attributes): void => {
+    if (batch) batch.add(sink, value, attributes);
+    else sink(value, attributes);
+  };
   // The span of the operation the current async context runs in: API calls made during a scan or
   // a trade become its span events (retries included).
   const activeSpan = tracer ? new AsyncLocalStorage<{ span?: Span | undefined }>() : undefined;
@@ -288,9 +293,9 @@ export function subscribe(deps: SubscriberDeps): () => void {
       attributes = { success: { api: label, outcome: 'success' }, failure: { api: label, outcome: 'failure' } };
       apiAttributes.set(label, attributes);
       // Both outcomes exist from the first call on, so rate() over either works at once.
-      for (const outcome of API_OUTCOMES) measure(countApi, 0, attributes[outcome]);
+      for (const outcome of API_OUTCOMES) count(countApi, 0, attributes[outcome]);
     }
-    measure(countApi, 1, ok ? attributes.success : attributes.failure);
+    count(countApi, 1, ok ? attributes.success : attributes.failure);
     return label;
   };
   // The probe's api names are a handful of constants: each is checked and shaped once.
