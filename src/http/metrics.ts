@@ -3,10 +3,12 @@
  * loop between them. The exporter's own handler gathers, serialises and answers in one go, so
  * the bot's timers and I/O wait for all of it; here they get a turn after the request is read and
  * again between gathering and formatting — two or three short stalls instead of one long one.
+ * The formatting is the exporter's serializer with its label text cached (./exposition.ts).
  */
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PrometheusSerializer, type PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { createSerializer } from './exposition.js';
 import { READ_METHODS, type Route } from './server.js';
 
 /** Prometheus' text exposition format, as Prometheus asks for it. */
@@ -23,7 +25,7 @@ export interface MetricsRouteOptions {
 
 export function metricsRoute(exporter: PrometheusExporter, options: MetricsRouteOptions): Route {
   // The exporter's defaults: no prefix, no timestamps, target_info and scope labels kept.
-  const serializer = new PrometheusSerializer();
+  const serializer = createSerializer();
   const serve = async (res: ServerResponse): Promise<void> => {
     // A timer, not an immediate: an immediate would run before the loop's timer phase comes round.
     await sleep(0, undefined, { ref: false });
