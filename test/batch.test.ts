@@ -4,26 +4,30 @@
  * its own measurement.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { AggregationTemporality, MeterProvider, MetricReader, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MeasurementBatch } from '../src/telemetry/batch.js';
 import { METRICS } from '../src/telemetry/catalog.js';
-import { createInstruments, type GaugeKey, type GaugeReader } from '../src/telemetry/instruments.js';
+import { createInstruments } from '../src/telemetry/instruments.js';
+import { TestReader, noGauges } from './support/metrics.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-class TestReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
 
 const providers: MeterProvider[] = [];
 afterEach(async () => {
   for (const p of providers.splice(0)) await p.shutdown();
 });
+
+/** The catalog's instruments on a provider whose collections start by flushing `batch`, as in the plugin. */
+function instrumentsFlushing(batch: MeasurementBatch) {
+  const reader = new TestReader();
+  const provider = new MeterProvider({ readers: [reader] });
+  providers.push(provider);
+  const instruments = createInstruments(provider.getMeter('test'), noGauges(), () => {}, batch.flush);
+  const collected = async (name: string) =>
+    (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
+  return { ...instruments, collected };
+}
 
 describe('MeasurementBatch', () => {
   it('keeps measurements off the caller’s stack until flushed, then hands them over in order', async () => {
@@ -141,37 +145,25 @@ describe('MeasurementBatch', () => {
   });
 
   it('hands a counter\'s sum to the SDK before a collection reads it', async () => {
-    const reader = new TestReader();
-    const provider = new MeterProvider({ readers: [reader] });
-    providers.push(provider);
     const batch = new MeasurementBatch(() => {});
-    const gauges = {} as Record<GaugeKey, GaugeReader>;
-    for (const [key, def] of Object.entries(METRICS)) if (def.type === 'gauge') gauges[key as GaugeKey] = () => {};
-    const { counters } = createInstruments(provider.getMeter('test'), gauges, () => {}, batch.flush);
+    const { counters, collected } = instrumentsFlushing(batch);
     const attrs = { api: 'clob', outcome: 'success' };
     for (let i = 0; i < 7; i++) batch.add((v, at) => counters.apiRequests.add(v, at), 1, attrs);
 
-    const { resourceMetrics } = await reader.collect();
-    const metric = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === METRICS.apiRequests.name);
+    const metric = await collected(METRICS.apiRequests.name);
     expect(metric?.dataPoints).toHaveLength(1);
     expect(metric?.dataPoints[0]?.value).toBe(7);
     expect(metric?.dataPoints[0]?.attributes).toEqual(attrs);
   });
 
   it('is emptied by a collection that starts before the next turn', async () => {
-    const reader = new TestReader();
-    const provider = new MeterProvider({ readers: [reader] });
-    providers.push(provider);
     const batch = new MeasurementBatch(() => {});
-    const gauges = {} as Record<GaugeKey, GaugeReader>;
-    for (const [key, def] of Object.entries(METRICS)) if (def.type === 'gauge') gauges[key as GaugeKey] = () => {};
-    const { histograms } = createInstruments(provider.getMeter('test'), gauges, () => {}, batch.flush);
+    const { histograms, collected } = instrumentsFlushing(batch);
     const scans = histograms.walletScanDuration;
     batch.push((v, attrs) => scans.record(v, attrs), 0.25, { outcome: 'success' });
     expect(batch.pending).toBe(1);
 
-    const { resourceMetrics } = await reader.collect();
-    const metric = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === METRICS.walletScanDuration.name);
+    const metric = await collected(METRICS.walletScanDuration.name);
     const point = (metric as HistogramMetricData | undefined)?.dataPoints[0];
     expect(point?.value.count).toBe(1);
     expect(point?.value.sum).toBe(0.25);

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
-import { MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type MetricData } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OUTCOMES } from '../src/model.js';
@@ -10,8 +10,9 @@ import { REDACTED, clearRegisteredSecrets, registerSecrets } from '../src/redact
 import { MAX_APIS } from '../src/telemetry/api-health.js';
 import { BotState } from '../src/telemetry/bot-state.js';
 import { METRICS } from '../src/telemetry/catalog.js';
-import { createInstruments, type GaugeKey, type GaugeReader } from '../src/telemetry/instruments.js';
+import { createInstruments } from '../src/telemetry/instruments.js';
 import { subscribe, type SubscriberDeps, type TradeEvent } from '../src/telemetry/subscribers.js';
+import { TestReader, noGauges } from './support/metrics.js';
 
 // Hardhat's well-known development key and account: public, never funded on a real chain.
 const PRIVATE_KEY = 'ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -25,17 +26,6 @@ const SCANS = METRICS.walletScanDuration.name;
 const TRADES = METRICS.tradeExecutionDuration.name;
 const API_REQUESTS = METRICS.apiRequests.name;
 
-/** A reader that only collects when asked: no timer, no exporter. */
-class TestReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
-
-function noGauges(): Record<GaugeKey, GaugeReader> {
-  const stubs = {} as Record<GaugeKey, GaugeReader>;
-  for (const [key, def] of Object.entries(METRICS)) if (def.type === 'gauge') stubs[key as GaugeKey] = () => {};
-  return stubs;
-}
 
 type Point = { attributes: Attributes; value: unknown };
 

@@ -126,10 +126,15 @@ export function unrefOtlpExportSockets(): void {
   diagnostics.subscribe('http.client.request.created', unrefIfOtlpExport);
 }
 
+/** Runs on every HTTP request the bot makes: a throw here would reach the bot as an uncaught exception. */
 function unrefIfOtlpExport(message: unknown): void {
-  const request = (message as { request?: ClientRequest }).request;
-  const agent = request?.getHeader('user-agent');
-  if (typeof agent === 'string' && agent.includes(OTLP_USER_AGENT)) request!.once('socket', (socket) => socket.unref());
+  try {
+    const request = (message as { request?: ClientRequest } | null)?.request;
+    const agent = request?.getHeader('user-agent');
+    if (typeof agent === 'string' && agent.includes(OTLP_USER_AGENT)) request!.once('socket', (socket) => socket.unref());
+  } catch {
+    // Not a request we can read: it is not an export of ours either.
+  }
 }
 
 /** The OTLP metric exporter for OTEL_EXPORTER_OTLP_(METRICS_)PROTOCOL, loaded only when used. */
