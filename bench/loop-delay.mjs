@@ -10,12 +10,21 @@
 // what the method reads when nothing differs, and the plugin's ratio means something only beside
 // it. The bare SDK's shows what loading the SDK costs before anything is instrumented; the last
 // bot only imports the plugin's libraries and starts none of them.
-import { mkdtempSync, rmSync } from 'node:fs';
+//
+// Section 2c runs the same bots again with bench/loop-tail-preload.mjs, which records each
+// sample of the bot's 10 ms timer with the CPU its main thread used meanwhile, and asks where the
+// tail comes from: a sample late by more than the unmonitored bot's p99 while the thread ran is
+// the bot's own work (monitoring's included); one late while the thread did not run is the
+// machine's (scheduling), and one that coincides with another bot's late sample is shared by the
+// whole machine.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { every, median, scrape, started } from './lib.mjs';
+import { BENCH, every, median, scrape, started } from './lib.mjs';
 import { SCRAPE_EVERY_MS, readBotStats, spawnMeasuredBot } from './whole-bot.mjs';
+
+const TAIL_PRELOAD = path.join(BENCH, 'loop-tail-preload.mjs');
 
 /** [key, variant]: the baseline first; every ratio is to it. */
 export const LOOP_DELAY_BOTS = [
@@ -33,15 +42,22 @@ const MODES = {
   quick: { rounds: 1, warmupS: 2, durationS: 10 },
   smoke: { rounds: 1, warmupS: 1, durationS: 1.5 },
 };
+const TAIL_MODES = {
+  full: { rounds: 3, warmupS: 10, durationS: 60 },
+  quick: { rounds: 1, warmupS: 2, durationS: 10 },
+  smoke: { rounds: 1, warmupS: 1, durationS: 1.5 },
+};
 
-async function runRound(settings, dir, round) {
+async function runRound(settings, dir, round, { tail = false } = {}) {
   const { warmupS, durationS } = settings;
   const bots = [];
   try {
     // Started in a rotated order, so no variant always starts first.
     for (let i = 0; i < LOOP_DELAY_BOTS.length; i++) {
       const [key, name] = LOOP_DELAY_BOTS[(i + round) % LOOP_DELAY_BOTS.length];
-      bots.push({ key, ...(await spawnMeasuredBot(name, key, settings, dir, round)) });
+      const tailFile = tail ? path.join(dir, `${key}-${round}.tail.json`) : undefined;
+      const extraEnv = tail ? { NODE_OPTIONS: `--import=${JSON.stringify(TAIL_PRELOAD)}`, LOOP_TAIL_FILE: tailFile } : {};
+      bots.push({ key, tailFile, ...(await spawnMeasuredBot(name, key, settings, dir, round, extraEnv)) });
     }
     for (const bot of bots) await started(bot.proc);
     for (const bot of bots) if (bot.v.metricsUrl) bot.scraper = every(SCRAPE_EVERY_MS, () => scrape(bot.v.metricsUrl));
@@ -54,6 +70,7 @@ async function runRound(settings, dir, round) {
       await bot.proc.stop();
       const stats = readBotStats(bot, bot.key);
       result[bot.key] = { p95: stats.eventLoopDelayMs.p95, p99: stats.eventLoopDelayMs.p99, samples: stats.eventLoopDelayMs.count };
+      if (bot.tailFile) result[bot.key].tail = JSON.parse(readFileSync(bot.tailFile, 'utf8'));
     }
     return result;
   } finally {
@@ -90,4 +107,77 @@ export async function runLoopDelay({ mode = 'full', log = () => {} } = {}) {
     };
   }
   return { mode, settings, rounds, summary };
+}
+
+/**
+ * Where the tail comes from, from loop-tail samples: rounds is a list of { key: { intervalMs,
+ * samples: [wallMs, latenessMs, cpuMs, …] } }. The threshold is the baseline's p99 over all its
+ * samples pooled; for each bot, its pooled p99 and, per minute, the samples at or over the
+ * threshold: on CPU (the thread ran for at least half the lateness), off CPU (it did not), and
+ * the share that overlaps a late sample of another bot of the same round (the whole machine).
+ *
+ * @param {Array<Record<string, { intervalMs: number, samples: number[] }>>} rounds
+ * @param {string} [baseline]
+ * @returns {{ threshold: number, bots: Record<string, { samples: number, p99: number, ratioP99: number, tailPerMinute: number, onCpuPerMinute: number, offCpuPerMinute: number, sharedShare: number }> }}
+ */
+export function attributeTail(rounds, baseline = 'none') {
+  const keys = Object.keys(rounds[0] ?? {});
+  const lateness = (key) => rounds.flatMap((r) => r[key].samples.filter((_, i) => i % 3 === 1));
+  const p99 = (values) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.99))];
+  const threshold = p99(lateness(baseline));
+  const tails = rounds.map((r) => {
+    const late = {};
+    for (const key of keys) {
+      const { samples, intervalMs } = r[key];
+      late[key] = [];
+      for (let i = 0; i < samples.length; i += 3) {
+        const [at, ms, cpu] = [samples[i], samples[i + 1], samples[i + 2]];
+        if (ms >= threshold) late[key].push({ from: at - intervalMs - ms, to: at, ms, cpu });
+      }
+    }
+    return late;
+  });
+  /** @type {Record<string, any>} */
+  const result = {};
+  for (const key of keys) {
+    const all = lateness(key);
+    const minutes = rounds.reduce((sum, r) => sum + (r[key].samples.length / 3) * r[key].intervalMs, 0) / 60_000;
+    let onCpu = 0;
+    let shared = 0;
+    let count = 0;
+    for (const late of tails) {
+      const others = keys.filter((k) => k !== key).flatMap((k) => late[k]);
+      for (const s of late[key]) {
+        count += 1;
+        if (s.cpu >= 0.5 * s.ms) onCpu += 1;
+        if (others.some((o) => o.from < s.to && o.to > s.from)) shared += 1;
+      }
+    }
+    result[key] = {
+      samples: all.length,
+      p99: p99(all),
+      tailPerMinute: count / minutes,
+      onCpuPerMinute: onCpu / minutes,
+      offCpuPerMinute: (count - onCpu) / minutes,
+      sharedShare: count > 0 ? shared / count : 0,
+    };
+  }
+  for (const key of keys) result[key].ratioP99 = result[key].p99 / result[baseline].p99;
+  return { threshold, bots: result };
+}
+
+export async function runLoopTail({ mode = 'full', log = () => {} } = {}) {
+  const settings = TAIL_MODES[mode];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-loop-tail-'));
+  const rounds = [];
+  try {
+    for (let round = 0; round < settings.rounds; round++) {
+      log(`event-loop delay tail: round ${round + 1}/${settings.rounds}`);
+      const result = await runRound(settings, dir, round, { tail: true });
+      rounds.push(Object.fromEntries(Object.entries(result).map(([key, r]) => [key, r.tail])));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { mode, settings, ...attributeTail(rounds) };
 }

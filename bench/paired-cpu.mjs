@@ -7,6 +7,9 @@
 // for the demo bot also its event-loop delay p99 over the same window (DEMO_STATS_FILE).
 //
 //   node bench/paired-cpu.mjs '[["none","none",{}],["plugin","plugin",{}],["no alerts","plugin",{"ALERT_ENABLED":"false"}]]' 3 40
+//
+// A/B of two builds: copy dist/ to another folder inside the checkout (so its imports resolve)
+// and give the plugin variant {"BENCH_REGISTER":"<that folder>/register.js"}.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -14,7 +14,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runEvaluation } from './evaluation.mjs';
 import { runIdle } from './idle.mjs';
-import { LOOP_DELAY_BOTS, runLoopDelay } from './loop-delay.mjs';
+import { LOOP_DELAY_BOTS, runLoopDelay, runLoopTail } from './loop-delay.mjs';
 import { BENCH, REGISTER, fmt, killAll, machine, table } from './lib.mjs';
 import { OPS, VARIANTS as PER_OP_VARIANTS, runPerOp } from './per-op.mjs';
 import { runScrapeCost } from './scrape-cost.mjs';
@@ -139,6 +139,30 @@ function loopDelaySection(loop) {
   ].join('\n');
 }
 
+function loopTailSection(tail) {
+  const labels = { none: 'no monitoring', control: 'no monitoring again (control)', plugin: 'this plugin', nodesdk: 'bare NodeSDK + Prometheus', libraries: "the plugin's libraries only" };
+  const rows = LOOP_DELAY_BOTS.map(([key]) => {
+    const r = tail.bots[key];
+    return [
+      labels[key],
+      fmt.ms(r.p99, 2),
+      key === 'none' ? '—' : fmt.ratio(r.ratioP99),
+      fmt.num(r.tailPerMinute, 1),
+      fmt.num(r.onCpuPerMinute, 1),
+      fmt.num(r.offCpuPerMinute, 1),
+      `${fmt.num(r.sharedShare * 100, 0)} %`,
+    ];
+  });
+  const { rounds, warmupS, durationS } = tail.settings;
+  return [
+    '## 2c. Where the event-loop delay tail comes from',
+    '',
+    `The bots of 2b again, ${rounds} round(s) of ${warmupS} s warm-up + ${durationS} s, each with bench/loop-tail-preload.mjs: a 10 ms timer of its own records every sample's lateness and the CPU the bot's main thread used in it. "Late" = at or over the unmonitored bot's p99 over all its samples pooled (${fmt.ms(tail.threshold, 2)}). A late sample during which the thread ran for at least half the lateness is the bot's own work, monitoring's included (on CPU); one during which it hardly ran is time the thread waited for a core or a wake-up (off CPU: the machine's). "Shared" = late samples that overlap a late sample of another bot of the same round. The pooled p99 is over every sample of every round, so it rests on more samples than 2b's per-round figure.`,
+    '',
+    table(['Bot', 'p99, pooled', '× no monitoring', 'late samples / min', 'on CPU / min', 'off CPU / min', 'shared'], rows),
+  ].join('\n');
+}
+
 function idleSection(idle) {
   const s = idle.summary;
   const rows = Object.values(s).map((r) => [
@@ -248,6 +272,8 @@ try {
   const whole = await runWholeBot({ mode, log });
   log('section 2b: event-loop delay side by side');
   const loop = await runLoopDelay({ mode, log });
+  log('section 2c: event-loop delay tail');
+  const tail = await runLoopTail({ mode, log });
   log('issue #2: startup and idle memory');
   const idle = await runIdle({ mode, log });
   log('section 3: scrape cost');
@@ -274,6 +300,8 @@ try {
     wholeBotSection(whole),
     '',
     loopDelaySection(loop),
+    '',
+    loopTailSection(tail),
     '',
     idleSection(idle),
     '',

@@ -20,7 +20,8 @@ export async function variant(name, extraEnv = {}) {
     case 'plugin':
       return {
         name,
-        preload: REGISTER,
+        // BENCH_REGISTER: another build of the plugin, for A/B runs with bench/paired-cpu.mjs.
+        preload: extraEnv.BENCH_REGISTER ?? REGISTER,
         env: { METRICS_PORT: metricsPort, DASHBOARD_PORT: healthPort, MONITORING_HOST: '127.0.0.1', ...extraEnv },
         metricsUrl,
       };

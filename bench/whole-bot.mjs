@@ -41,9 +41,10 @@ export const SCRAPE_EVERY_MS = 5_000;
  * Spawns the demo bot at the fixed workload under one variant, writing its own measurements
  * (after `warmupS`) to a file in `dir` named after `key` and the round: { v, proc, statsFile }.
  */
-export async function spawnMeasuredBot(name, key, { warmupS, durationS }, dir, round) {
+export async function spawnMeasuredBot(name, key, { warmupS, durationS }, dir, round, extraEnv = {}) {
   const statsFile = path.join(dir, `${key}-${round}.json`);
   const v = await variant(name, {
+    ...extraEnv,
     ...WORKLOAD,
     DEMO_STATS_FILE: statsFile,
     DEMO_STATS_WARMUP_SECONDS: warmupS,

@@ -31,6 +31,7 @@ const SECTIONS = [
   '## 1. Per operation',
   '## 2. Whole bot',
   '## 2b. Event-loop delay, side by side',
+  '## 2c. Where the event-loop delay tail comes from',
   '## Startup and idle memory (issue #2)',
   '## 3. Scrape cost',
   '## 4. Evaluation cost',
