@@ -42,11 +42,8 @@ const MODES = {
   quick: { rounds: 1, warmupS: 2, durationS: 10 },
   smoke: { rounds: 1, warmupS: 1, durationS: 1.5 },
 };
-const TAIL_MODES = {
-  full: { rounds: 3, warmupS: 10, durationS: 60 },
-  quick: { rounds: 1, warmupS: 2, durationS: 10 },
-  smoke: { rounds: 1, warmupS: 1, durationS: 1.5 },
-};
+/** Section 2c: the same rounds, fewer of them (its pooled figures need fewer). */
+const TAIL_ROUNDS = { full: 3, quick: 1, smoke: 1 };
 
 async function runRound(settings, dir, round, { tail = false } = {}) {
   const { warmupS, durationS } = settings;
@@ -81,18 +78,24 @@ async function runRound(settings, dir, round, { tail = false } = {}) {
   }
 }
 
-export async function runLoopDelay({ mode = 'full', log = () => {} } = {}) {
-  const settings = MODES[mode];
+/** Every round of one section, in a scratch folder removed afterwards. */
+async function runRounds(settings, what, log, options) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-loop-delay-'));
   const rounds = [];
   try {
     for (let round = 0; round < settings.rounds; round++) {
-      log(`event-loop delay side by side: round ${round + 1}/${settings.rounds}`);
-      rounds.push(await runRound(settings, dir, round));
+      log(`${what}: round ${round + 1}/${settings.rounds}`);
+      rounds.push(await runRound(settings, dir, round, options));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return rounds;
+}
+
+export async function runLoopDelay({ mode = 'full', log = () => {} } = {}) {
+  const settings = MODES[mode];
+  const rounds = await runRounds(settings, 'event-loop delay side by side', log);
   const summary = {};
   for (const [key] of LOOP_DELAY_BOTS) {
     const ratios = rounds.map((r) => r[key].p99 / r.none.p99);
@@ -167,17 +170,7 @@ export function attributeTail(rounds, baseline = 'none') {
 }
 
 export async function runLoopTail({ mode = 'full', log = () => {} } = {}) {
-  const settings = TAIL_MODES[mode];
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-loop-tail-'));
-  const rounds = [];
-  try {
-    for (let round = 0; round < settings.rounds; round++) {
-      log(`event-loop delay tail: round ${round + 1}/${settings.rounds}`);
-      const result = await runRound(settings, dir, round, { tail: true });
-      rounds.push(Object.fromEntries(Object.entries(result).map(([key, r]) => [key, r.tail])));
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return { mode, settings, ...attributeTail(rounds) };
+  const settings = { ...MODES[mode], rounds: TAIL_ROUNDS[mode] };
+  const rounds = await runRounds(settings, 'event-loop delay tail', log, { tail: true });
+  return { mode, settings, ...attributeTail(rounds.map((r) => Object.fromEntries(Object.entries(r).map(([key, bot]) => [key, bot.tail])))) };
 }

@@ -116,12 +116,20 @@ function wholeBotSection(whole) {
   ].join('\n');
 }
 
+/** The bots of sections 2b and 2c. */
+const LOOP_BOT_LABELS = {
+  none: 'no monitoring',
+  control: 'no monitoring again (control)',
+  plugin: 'this plugin',
+  nodesdk: 'bare NodeSDK + Prometheus (instruments nothing)',
+  libraries: "the plugin's libraries, imported, never started",
+};
+
 function loopDelaySection(loop) {
-  const labels = { none: 'no monitoring', control: 'no monitoring again (control)', plugin: 'this plugin', nodesdk: 'bare NodeSDK + Prometheus (instruments nothing)', libraries: "the plugin's libraries, imported, never started" };
   const rows = LOOP_DELAY_BOTS.map(([key]) => {
     const r = loop.summary[key];
     return [
-      labels[key],
+      LOOP_BOT_LABELS[key],
       fmt.ms(r.p95, 2),
       fmt.ms(r.p99, 2),
       key === 'none' ? '—' : fmt.ratio(r.ratioP95),
@@ -140,11 +148,10 @@ function loopDelaySection(loop) {
 }
 
 function loopTailSection(tail) {
-  const labels = { none: 'no monitoring', control: 'no monitoring again (control)', plugin: 'this plugin', nodesdk: 'bare NodeSDK + Prometheus', libraries: "the plugin's libraries only" };
   const rows = LOOP_DELAY_BOTS.map(([key]) => {
     const r = tail.bots[key];
     return [
-      labels[key],
+      LOOP_BOT_LABELS[key],
       fmt.ms(r.p99, 2),
       key === 'none' ? '—' : fmt.ratio(r.ratioP99),
       fmt.num(r.tailPerMinute, 1),
