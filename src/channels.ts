@@ -33,10 +33,18 @@ export interface TradeOrder {
   price?: number;
   /** The wallet whose trade is being copied. */
   sourceWallet?: string;
+  /** `place` (the default) or `cancel`. */
+  operation?: string;
 }
 
 export interface TradeExecutionContext {
   order: TradeOrder;
+  /**
+   * The bot's own reading of its result, for result shapes the plugin does not know: returns an
+   * outcome word (`filled`, `resting`, `rejected`, …). Without it the plugin's outcome table
+   * applies. Called once, when the operation ends; a throw or an unknown word is `other`.
+   */
+  mapOutcome?: (result: unknown) => string;
   result?: unknown;
   error?: unknown;
 }

@@ -370,10 +370,19 @@ export const CONFIG_FIELDS = [
     env: 'MONITORING_API_HOSTS',
     kind: 'string',
     default: undefined,
-    pattern: /^[a-z0-9.-]+=[a-z][a-z0-9_]{0,31}(?:,[a-z0-9.-]+=[a-z][a-z0-9_]{0,31})*$/i,
-    expected: 'host=api pairs separated by commas, e.g. clob.example.com=clob',
-    example: 'rpc.example.com=polygon_rpc,clob.example.com=clob',
-    description: 'Extra host→api names for API health seen in fetch calls, added to the built-in Polymarket and Polygon hosts.',
+    // No pattern: a bad entry is ignored with a warning (parseApiHosts), never a config error.
+    expected: 'host=api or host:port=api entries separated by commas, without spaces; a bad entry is ignored with a warning',
+    example: 'rpc.example.com=polygon_rpc,127.0.0.1:8545=polygon_rpc,[::1]:9000=clob',
+    description:
+      'Extra host→api names for API health, added to the built-in Polymarket and Polygon hosts (a host:port entry wins over its host); seen on fetch and on http/https clients such as axios.',
+  },
+  {
+    key: 'instrumentClob',
+    env: 'MONITORING_INSTRUMENT_CLOB',
+    kind: 'boolean',
+    default: true,
+    description:
+      'Instrument the official @polymarket/clob-client (5.x) the bot loads: order and cancel calls become trades with outcomes, its requests count as api="clob".',
   },
   {
     key: 'strict',
@@ -440,6 +449,7 @@ export interface MonitoringConfig {
   alertOnCircuitBreaker: NotifyMode;
   botEnv: BotEnv;
   apiHosts: string | undefined;
+  instrumentClob: boolean;
   staleAfterSeconds: number;
   authToken: string | undefined;
   adminToken: string | undefined;
@@ -585,7 +595,8 @@ const MAX_SHOWN_CHARS = 64;
 // value can neither break the one-line error nor disguise itself.
 const UNPRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/gu;
 
-function quote(text: string): string {
+/** `text` JSON-quoted for a one-line message: cut to 64 characters, unprintable ones replaced. */
+export function quote(text: string): string {
   const chars = Array.from(text.slice(0, MAX_SHOWN_CHARS * 2));
   const head = chars.slice(0, MAX_SHOWN_CHARS).join('').replace(UNPRINTABLE, '?');
   const cut = chars.length > MAX_SHOWN_CHARS;

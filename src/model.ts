@@ -34,9 +34,42 @@ export function isComponent(value: unknown): value is Component {
   return typeof value === 'string' && (COMPONENTS as readonly string[]).includes(value);
 }
 
-/** Outcome of a wallet scan or a trade execution: a bounded label set. */
-export const OUTCOMES = ['success', 'failed', 'skipped', 'rejected', 'invalid', 'error', 'other'] as const;
+/**
+ * Outcome of a wallet scan or a trade operation: a bounded label set, in a trader's words. What
+ * each response shape of the CLOB client (and each word a bot may return) maps to is the table in
+ * src/telemetry/outcome.ts and the README. An order the exchange accepted is `filled`, `resting`
+ * (on the book), `delayed` or `unfilled` (a marketable order that found no match), never
+ * `success`; `success` is a completed operation with nothing more to say (a scan, a cancel, a
+ * bot's own result without a status).
+ */
+export const OUTCOMES = [
+  'success',
+  'filled',
+  'resting',
+  'delayed',
+  'unfilled',
+  'skipped',
+  'rejected',
+  'invalid',
+  'failed',
+  'error',
+  'other',
+] as const;
 export type Outcome = (typeof OUTCOMES)[number];
+
+/**
+ * The outcomes that count as a failed operation (the TradeFailures rule, the failure notices,
+ * the dashboards' red): refused by the exchange or the bot, the API failing, or a throw.
+ */
+export const FAILURE_OUTCOMES = ['rejected', 'invalid', 'failed', 'error'] as const satisfies readonly Outcome[];
+
+export function isFailure(outcome: Outcome): boolean {
+  return (FAILURE_OUTCOMES as readonly Outcome[]).includes(outcome);
+}
+
+/** What a trade operation does: place an order (or a batch), or cancel orders. */
+export const TRADE_OPERATIONS = ['place', 'cancel'] as const;
+export type TradeOperation = (typeof TRADE_OPERATIONS)[number];
 
 export const SIDES = ['buy', 'sell', 'other'] as const;
 export type Side = (typeof SIDES)[number];

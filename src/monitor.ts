@@ -10,7 +10,7 @@ import type { ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError, loadConfig, type MonitoringConfig } from './config.js';
 import { bridgeOtelDiag, configureLogger, log, writeLine } from './log.js';
 import { registerSecrets, secretsFromEnv } from './redact.js';
-import type { SelfActivity } from './model.js';
+import { isFailure, type SelfActivity } from './model.js';
 import { createLogSink } from './alerts/log-sink.js';
 import { Notifier, type Draft } from './alerts/notifier.js';
 import { createTelegramSink } from './alerts/telegram.js';
@@ -35,6 +35,7 @@ import { EventLoopDelay } from './telemetry/event-loop.js';
 import { gaugeReaders } from './telemetry/gauges.js';
 import { createInstruments } from './telemetry/instruments.js';
 import { parseApiHosts, subscribe, type TradeEvent } from './telemetry/subscribers.js';
+import { instrumentClobClient, type ClobInstrumentation } from './instrument/clob-client.js';
 import { shortAddress } from './redact.js';
 import { BreakerAwareSampler, samplerFromEnv } from './telemetry/sampler.js';
 import { sdkDisabled, startSdk, type StartedSdk } from './telemetry/sdk.js';
@@ -292,6 +293,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   // plugin's own CPU at a steady trading pace).
   const executedNoticeWanted =
     (telegram !== undefined && config.alertOnTrade !== 'off') || log().isLevelEnabled('debug');
+  const apiHosts = parseApiHosts(config.apiHosts);
   const unsubscribe = subscribe({
     scanDuration: histograms.walletScanDuration,
     tradeDuration: histograms.tradeExecutionDuration,
@@ -299,17 +301,31 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     state: bot,
     tracer: sdk.tracerProvider?.getTracer(PACKAGE_NAME, VERSION),
     tracingAllowed: () => !breaker.state.tripped,
-    apiHosts: parseApiHosts(config.apiHosts),
+    apiHosts,
     batch: measurements,
     onTrade: config.alertEnabled
       ? (trade) => {
-          if (trade.outcome === 'success' ? executedNoticeWanted : ANNOUNCED_FAILURES.has(trade.outcome)) trades.push(trade);
+          if (isFailure(trade.outcome) || (executedNoticeWanted && ROUTINE_NOTICES.has(trade.outcome))) trades.push(trade);
         }
       : undefined,
     onError: (where, error) => log().warn(`subscriber ${where} failed: ${String(error)}`),
     now,
     monotonic,
   });
+  // Before the bot's first import: the client's class is handed over as its module is evaluated.
+  const clob: ClobInstrumentation | undefined = config.instrumentClob
+    ? instrumentClobClient({
+        onHost: (origin) => {
+          try {
+            apiHosts.set(new URL(origin).hostname.toLowerCase(), 'clob');
+          } catch {
+            // Not a URL: the client cannot reach it either.
+          }
+        },
+        info: (message) => log().info(message),
+        warn: (message) => log().warn(message),
+      })
+    : undefined;
   // Loaded beside the bot's start rather than before it: nothing the bot does needs it, and the
   // servers open only once it has started, so no scrape misses its series.
   const hostMetrics = import('@opentelemetry/host-metrics').then(
@@ -404,6 +420,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
       (closing ??= (async () => {
         stopping = true;
         hooks?.remove();
+        clob?.stop();
         unsubscribe();
         measurements.flush();
         trades.flush();
@@ -518,13 +535,21 @@ function breakerDraft(transition: BreakerTransition, resettable: boolean): Draft
   }
 }
 
-const ANNOUNCED_FAILURES = new Set(['failed', 'rejected', 'invalid', 'error']);
+/** Trade outcomes worth a routine notice (a debug line, Telegram per ALERT_ON_TRADE); a failure is always one. */
+const ROUTINE_NOTICES = new Set(['filled', 'success', 'resting', 'delayed', 'unfilled']);
+const ROUTINE_TITLES: Readonly<Record<string, string>> = {
+  filled: 'Copied trade filled',
+  success: 'Copied trade executed',
+  resting: 'Copied order resting on the book',
+  delayed: 'Copied order delayed by the exchange',
+  unfilled: 'Copied order not filled',
+};
 
-/** A copied trade, executed or failed; skipped and unclassified ones are not news. */
+/** A copied trade: executed, resting, unfilled or failed; skipped and unclassified ones are not news, nor a cancel that went through. */
 function tradeDraft(trade: TradeEvent): Draft | undefined {
-  const { order, side, outcome, seconds } = trade;
-  const failed = ANNOUNCED_FAILURES.has(outcome);
-  if (outcome !== 'success' && !failed) return undefined;
+  const { order, operation, side, outcome, seconds } = trade;
+  const failed = isFailure(outcome);
+  if (!failed && (operation === 'cancel' || !ROUTINE_NOTICES.has(outcome))) return undefined;
   const parts = [
     typeof order.market === 'string' ? `market ${shortAddress(order.market)}` : undefined,
     `${side.toUpperCase()}${typeof order.size === 'number' ? ` ${order.size}` : ''}${typeof order.price === 'number' ? ` @ ${order.price}` : ''}`,
@@ -537,7 +562,7 @@ function tradeDraft(trade: TradeEvent): Draft | undefined {
     rule: failed ? 'TradeFailed' : 'TradeExecuted',
     component: 'trade_executor',
     severity: failed ? 'warning' : 'info',
-    title: failed ? `Copied trade ${outcome}` : 'Copied trade executed',
+    title: failed ? `${operation === 'cancel' ? 'Cancel' : 'Copied trade'} ${outcome}` : ROUTINE_TITLES[outcome]!,
     description: `${parts.join(', ')}${trade.error ? `; ${trade.error}` : ''}`,
   };
 }

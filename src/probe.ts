@@ -86,14 +86,27 @@ export function traceWalletScan<T>(wallet: string, fn: () => T): T {
   return trace(walletScan as Traced, { wallet } as WalletScanContext, fn);
 }
 
+export interface TradeExecutionOptions<T> {
+  /**
+   * Reads the outcome from a result shape of the bot's own: returns an outcome word (`filled`,
+   * `resting`, `delayed`, `unfilled`, `success`, `skipped`, `rejected`, `invalid`, `failed`,
+   * `error`). Without it the plugin reads the CLOB client's response shapes and a `status` or
+   * `outcome` word (the README's outcome table).
+   */
+  outcome?: (result: Awaited<T>) => string;
+}
+
 /**
  * Runs one trade execution (sync or async) as a traced operation. The outcome is read from the
- * result's `status` or `outcome` field (filled, rejected, skipped, …); a throw or rejection is
- * an `error`.
+ * result (the README's outcome table: a CLOB client response, a `status` or `outcome` word, or
+ * `options.outcome`); a throw or rejection is `rejected` or `failed` by the HTTP status it carries,
+ * else `error`.
  */
-export function traceTradeExecution<T>(order: TradeOrder, fn: () => T): T {
+export function traceTradeExecution<T>(order: TradeOrder, fn: () => T, options?: TradeExecutionOptions<T>): T {
   if (!tradeExecution.hasSubscribers) return fn();
-  return trace(tradeExecution as Traced, { order } as TradeExecutionContext, fn);
+  const context: TradeExecutionContext = { order };
+  if (options?.outcome) context.mapOutcome = options.outcome as (result: unknown) => string;
+  return trace(tradeExecution as Traced, context, fn);
 }
 
 export function reportApiCall(report: ApiCallReport): void {

@@ -122,6 +122,7 @@ const SPEC: Record<string, [unknown, number?, number?]> = {
   MONITORING_AUTH_TOKEN: [undefined],
   MONITORING_ADMIN_TOKEN: [undefined],
   MONITORING_API_HOSTS: [undefined],
+  MONITORING_INSTRUMENT_CLOB: [true],
   MONITORING_STRICT: [false],
   MONITORING_LOG_LEVEL: ['info'],
   MONITORING_SHUTDOWN_TIMEOUT_MS: [2000, 100, 30000],

@@ -133,12 +133,14 @@ describe('wallet scans', () => {
   it.each([
     ['a plain return', () => ({ trades: 3 }), 'success'],
     ['status ok', () => ({ status: 'ok' }), 'success'],
-    ['outcome filled', () => ({ outcome: 'FILLED' }), 'success'],
+    ['outcome filled', () => ({ outcome: 'FILLED' }), 'filled'],
     ['status rejected', () => ({ status: 'rejected' }), 'rejected'],
     ['status skipped', () => ({ status: 'skipped' }), 'skipped'],
     ['status failed', () => ({ status: 'failed' }), 'failed'],
     ['an unknown status word', () => ({ status: 'exploded-gently' }), 'other'],
-    ['a non-string status', () => ({ status: 404 }), 'success'],
+    ['an HTTP status 200', () => ({ status: 200 }), 'success'],
+    ['an HTTP status 404', () => ({ status: 404 }), 'rejected'],
+    ['a returned HTTP error', () => ({ error: 'Service Unavailable', status: 503 }), 'failed'],
     [
       'a throw',
       () => {
@@ -231,7 +233,7 @@ describe('trade executions', () => {
       t.advance(80);
       return { status: 'filled' };
     });
-    expect(await t.histogram(TRADES, ['side', 'outcome'])).toEqual({ 'buy/success': { count: 1, sum: 0.08 } });
+    expect(await t.histogram(TRADES, ['operation', 'side', 'outcome'])).toEqual({ 'place/buy/filled': { count: 1, sum: 0.08 } });
   });
 
   it.each([
@@ -244,7 +246,7 @@ describe('trade executions', () => {
   ])('labels side %j as %s', async (side, label) => {
     const t = setup();
     traceTradeExecution({ ...ORDER, side: side as string }, () => ({ status: 'filled' }));
-    expect(Object.keys(await t.histogram(TRADES, ['side', 'outcome']))).toEqual([`${label}/success`]);
+    expect(Object.keys(await t.histogram(TRADES, ['side', 'outcome']))).toEqual([`${label}/filled`]);
   });
 
   it('labels a trade that rejects as outcome error', async () => {
@@ -263,19 +265,20 @@ describe('trade executions', () => {
     const t = setup();
     traceTradeExecution(ORDER, () => ({ status: 'filled' }));
     expect(t.span('trade.execute').attributes).toEqual({
+      'polymarket.operation': 'place',
       'polymarket.side': 'buy',
       'polymarket.market_id': CONDITION_ID,
       'polymarket.size': 12.5,
       'polymarket.price': 0.43,
       'polymarket.source_wallet': `…${WALLET.slice(-6)}`,
-      'polymarket.outcome': 'success',
+      'polymarket.outcome': 'filled',
     });
   });
 
   it('leaves out order fields of the wrong type rather than guessing', () => {
     const t = setup();
     traceTradeExecution({ market: 42, size: '12', price: Number.NaN } as never, () => 'ok');
-    expect(t.span('trade.execute').attributes).toEqual({ 'polymarket.side': 'other', 'polymarket.outcome': 'success' });
+    expect(t.span('trade.execute').attributes).toEqual({ 'polymarket.operation': 'place', 'polymarket.side': 'other', 'polymarket.outcome': 'success' });
   });
 
   it('survives a trade with no order at all', async () => {
@@ -304,8 +307,8 @@ describe('trade executions', () => {
     });
     await run(() => traceTradeExecution(ORDER, () => Promise.reject(new Error(`bad signer 0x${PRIVATE_KEY}`))));
     expect(t.trades).toEqual([
-      { order: ORDER, side: 'buy', outcome: 'success', seconds: 0.03 },
-      { order: ORDER, side: 'buy', outcome: 'error', seconds: 0, error: `Error: bad signer ${REDACTED}` },
+      { order: ORDER, operation: 'place', side: 'buy', outcome: 'filled', seconds: 0.03 },
+      { order: ORDER, operation: 'place', side: 'buy', outcome: 'error', seconds: 0, error: `Error: bad signer ${REDACTED}` },
     ]);
   });
 });
@@ -466,7 +469,7 @@ describe('shedding and disabled tracing', () => {
     traceTradeExecution({ side: 'buy' }, () => ({ status: 'filled' }));
     expect(t.spans()).toEqual([]);
     expect(Object.keys(await t.histogram(SCANS, ['outcome']))).toEqual(['success']);
-    expect(Object.keys(await t.histogram(TRADES, ['side', 'outcome']))).toEqual(['buy/success']);
+    expect(Object.keys(await t.histogram(TRADES, ['side', 'outcome']))).toEqual(['buy/filled']);
     expect(await t.apiCounts()).toEqual({ 'clob/success': 1, 'clob/failure': 0 });
   });
 
@@ -489,8 +492,8 @@ describe('shedding and disabled tracing', () => {
       return traceTradeExecution({ side: 'sell' }, () => ({ status: 'filled' }));
     });
     expect(t.spans()).toEqual([]);
-    expect(Object.keys(await t.histogram(SCANS, ['outcome']))).toEqual(['success']);
-    expect(Object.keys(await t.histogram(TRADES, ['side', 'outcome']))).toEqual(['sell/success']);
+    expect(Object.keys(await t.histogram(SCANS, ['outcome']))).toEqual(['filled']);
+    expect(Object.keys(await t.histogram(TRADES, ['side', 'outcome']))).toEqual(['sell/filled']);
   });
 });
 
@@ -543,7 +546,7 @@ describe('cardinality', () => {
     }
     const points = (await t.collect()).get(SCANS) ?? [];
     expect(points.length).toBeLessThanOrEqual(OUTCOMES.length);
-    expect(points.map((p) => p.attributes.outcome).sort()).toEqual([...OUTCOMES].sort());
+    expect(points.map((p) => p.attributes.outcome).sort()).toEqual(['error', 'failed', 'invalid', 'other', 'rejected', 'skipped', 'success']);
     expect(points.every((p) => Object.keys(p.attributes).join() === 'outcome')).toBe(true);
   });
 

@@ -7,7 +7,7 @@
  * `monitoring_component_status` and the notifications never disagree.
  */
 import type { Component, HealthStatus, Severity } from '../model.js';
-import type { BotState } from '../telemetry/bot-state.js';
+import { TRADES, type BotState } from '../telemetry/bot-state.js';
 import type { Condition } from './alert-history.js';
 import type { CheckResult } from './health.js';
 
@@ -190,6 +190,30 @@ export const HEALTH_CHECKS: ReadonlyArray<readonly [Component, HealthCheck]> = [
   ['circuit_breaker', checkCircuitBreaker],
   ['alert_system', checkAlertSystem],
 ];
+
+/** Below this many trade operations in the window a failure share says little: each failure already has its own notice. */
+export const TRADE_FAILURES_MIN_OPERATIONS = 3;
+/** The share of failed trade operations over 5 minutes above which TradeFailures fires (the Prometheus rule's 0.5). */
+export const TRADE_FAILURES_SHARE = 0.5;
+
+/**
+ * Most trade operations failing: the CLOB down or refusing the bot's orders. Its own component,
+ * `trades`, so its cooldown is not shared with the daily-loss and breaker alerts of trade_executor.
+ */
+export function tradeConditions(bot: BotState): Condition[] {
+  const { ok, failed } = bot.trades.counts(TRADES);
+  const total = ok + failed;
+  if (total < TRADE_FAILURES_MIN_OPERATIONS || failed / total <= TRADE_FAILURES_SHARE) return [];
+  return [
+    {
+      rule: 'TradeFailures',
+      component: 'trades',
+      severity: 'warning',
+      title: 'Most trades are failing',
+      description: `${failed} of the last ${total} trade operations in 5 minutes failed (rejected, invalid, failed or error)`,
+    },
+  ];
+}
 
 /** API rules: not a component of their own, so their conditions carry `api:<name>`. */
 export function apiConditions(bot: BotState, successThreshold: number, failureCountThreshold: number): Condition[] {

@@ -6,7 +6,7 @@
 import type { Component, HealthStatus } from '../model.js';
 import type { AlertHistory, Condition, Decision } from './alert-history.js';
 import type { BreakerTransition, MonitoringCircuitBreaker } from './breaker.js';
-import { apiConditions, type CheckInputs, type CheckOutcome, type HealthCheck } from './checks.js';
+import { apiConditions, tradeConditions, type CheckInputs, type CheckOutcome, type HealthCheck } from './checks.js';
 import type { CheckResult, HealthBoard } from './health.js';
 import type { SystemSample, SystemSampler } from './sampler.js';
 
@@ -68,6 +68,7 @@ export class Evaluator {
       conditions.push(...outcome.findings);
     }
     conditions.push(...apiConditions(inputs.bot, this.deps.apiSuccessThreshold, this.deps.apiFailureCountThreshold));
+    conditions.push(...tradeConditions(inputs.bot));
     const overall = board.record(results, at);
 
     if (this.deps.alertsEnabled) {

@@ -59,19 +59,25 @@ export class ApiHealth {
     return label;
   }
 
-  /** Success ratio over the window, or undefined when the api had no calls in it. */
-  successRatio(api: string): number | undefined {
-    const s = this.series.get(api);
-    if (!s) return undefined;
-    const oldest = this.now() - API_WINDOW_MS;
+  /** Successes and failures over the window. */
+  counts(api: string): { ok: number; failed: number } {
     let ok = 0;
     let failed = 0;
+    const s = this.series.get(api);
+    if (!s) return { ok, failed };
+    const oldest = this.now() - API_WINDOW_MS;
     for (let i = 0; i < BUCKETS; i++) {
       if (s.starts[i]! + BUCKET_MS > oldest) {
         ok += s.ok[i]!;
         failed += s.failed[i]!;
       }
     }
+    return { ok, failed };
+  }
+
+  /** Success ratio over the window, or undefined when the api had no calls in it. */
+  successRatio(api: string): number | undefined {
+    const { ok, failed } = this.counts(api);
     return ok + failed === 0 ? undefined : ok / (ok + failed);
   }
 

@@ -123,7 +123,7 @@ export const METRICS = {
     name: 'monitoring_wallet_scan_duration_seconds',
     type: 'histogram',
     unit: 's',
-    help: 'Duration of one wallet scan, by outcome (success, failed, skipped, rejected, invalid, error, other).',
+    help: 'Duration of one wallet scan, by outcome (success, skipped, rejected, invalid, failed, error, other).',
     labels: ['outcome'],
     buckets: SECONDS_BUCKETS,
   },
@@ -131,8 +131,9 @@ export const METRICS = {
     name: 'monitoring_trade_execution_duration_seconds',
     type: 'histogram',
     unit: 's',
-    help: 'Duration of one copied trade execution, by side (buy, sell, other) and outcome.',
-    labels: ['side', 'outcome'],
+    help:
+      'Duration of one trade operation (an order placed or a cancel), by operation (place, cancel), side (buy, sell, other) and outcome (filled, resting, delayed, unfilled, success, skipped, rejected, invalid, failed, error, other).',
+    labels: ['operation', 'side', 'outcome'],
     buckets: SECONDS_BUCKETS,
   },
   lastWalletScan: {

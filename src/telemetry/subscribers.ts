@@ -6,7 +6,6 @@
  * can wait until collection time does (measurements go through a MeasurementBatch). Per-operation
  * state rides on the channel message itself, so an operation that never settles leaks nothing.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import diagnostics from 'node:diagnostics_channel';
 import { SpanStatusCode, context as otelContext, trace, type Attributes, type Counter, type Histogram, type Span, type Tracer } from '@opentelemetry/api';
 import {
@@ -19,14 +18,17 @@ import {
   type TradeOrder,
   type WalletScanContext,
 } from '../channels.js';
-import { API_OUTCOMES, OUTCOMES, SIDES, type Outcome, type Side } from '../model.js';
+import { API_OUTCOMES, OUTCOMES, SIDES, TRADE_OPERATIONS, isFailure, type Outcome, type Side, type TradeOperation } from '../model.js';
 import { maskKnownSecrets, redactAndTruncate, shortAddress } from '../redact.js';
 import { apiLabel } from './api-health.js';
 import type { MeasurementBatch, Sink } from './batch.js';
 import type { BotState } from './bot-state.js';
+import { mappedOutcome, outcomeOf, outcomeOfError } from './outcome.js';
+import { operationScope } from './scopes.js';
 
 export interface TradeEvent {
   readonly order: TradeOrder;
+  readonly operation: TradeOperation;
   readonly side: Side;
   readonly outcome: Outcome;
   readonly seconds: number;
@@ -55,22 +57,8 @@ export interface SubscriberDeps {
   readonly monotonic: () => number;
 }
 
-const OUTCOME_WORDS: Readonly<Record<string, Outcome>> = {
-  success: 'success', succeeded: 'success', ok: 'success', filled: 'success', executed: 'success',
-  matched: 'success', completed: 'success', done: 'success', placed: 'success',
-  failed: 'failed', failure: 'failed', unfilled: 'failed', cancelled: 'failed', canceled: 'failed', expired: 'failed',
-  skipped: 'skipped', skip: 'skipped', ignored: 'skipped', noop: 'skipped',
-  rejected: 'rejected', denied: 'rejected', refused: 'rejected',
-  invalid: 'invalid',
-  error: 'error', errored: 'error',
-};
-
-/** The outcome a normal return stands for: the result's `outcome` or `status` word, else success. */
-export function outcomeOf(result: unknown): Outcome {
-  if (result === null || typeof result !== 'object') return 'success';
-  const word = (result as { outcome?: unknown }).outcome ?? (result as { status?: unknown }).status;
-  if (typeof word !== 'string') return 'success';
-  return OUTCOME_WORDS[word.trim().toLowerCase()] ?? 'other';
+export function operationOf(operation: unknown): TradeOperation {
+  return operation === 'cancel' ? 'cancel' : 'place';
 }
 
 export function sideOf(side: unknown): Side {
@@ -111,7 +99,7 @@ interface Operation {
  * objects, so a property is cheaper than a WeakMap lookup per event, and dies with the message.
  */
 const OPERATION = Symbol('polymarket-bot-monitoring.operation');
-type Carrier = { [OPERATION]?: Operation | undefined; result?: unknown; error?: unknown };
+type Carrier = { [OPERATION]?: Operation | undefined; result?: unknown; error?: unknown; mapOutcome?: unknown };
 
 /**
  * One attributes object per label combination, built once: the SDK hashes attributes on every
@@ -123,8 +111,11 @@ function byOutcome(labels: Attributes): Record<Outcome, Attributes> {
   return attributes;
 }
 const SCAN_ATTRIBUTES = byOutcome({});
-const TRADE_ATTRIBUTES = {} as Record<Side, Record<Outcome, Attributes>>;
-for (const side of SIDES) TRADE_ATTRIBUTES[side] = byOutcome({ side });
+const TRADE_ATTRIBUTES = {} as Record<TradeOperation, Record<Side, Record<Outcome, Attributes>>>;
+for (const operation of TRADE_OPERATIONS) {
+  TRADE_ATTRIBUTES[operation] = {} as Record<Side, Record<Outcome, Attributes>>;
+  for (const side of SIDES) TRADE_ATTRIBUTES[operation][side] = byOutcome({ operation, side });
+}
 
 /** Longer than any market id: something else, and not worth an attribute. */
 const MAX_MARKET_ID = 128;
@@ -156,9 +147,6 @@ export function subscribe(deps: SubscriberDeps): () => void {
     if (batch) batch.add(sink, value, attributes);
     else sink(value, attributes);
   };
-  // The span of the operation the current async context runs in: API calls made during a scan or
-  // a trade become its span events (retries included).
-  const activeSpan = tracer ? new AsyncLocalStorage<{ span?: Span | undefined }>() : undefined;
   const unsubscribers: (() => void)[] = [];
   // One argument, no rest parameters: these wrap every event on the bot's hot path.
   const guard =
@@ -176,7 +164,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
     if (op) return op;
     let span: Span | undefined;
     if (tracer && (deps.tracingAllowed?.() ?? true)) {
-      const parent = activeSpan?.getStore()?.span;
+      const parent = operationScope.getStore()?.span;
       const ctx = parent ? trace.setSpan(otelContext.active(), parent) : otelContext.active();
       const attrs: Record<string, string | number> = {};
       for (const [key, value] of Object.entries(attributes())) if (value !== undefined) attrs[key] = value;
@@ -195,7 +183,11 @@ export function subscribe(deps: SubscriberDeps): () => void {
     message[OPERATION] = undefined;
     const seconds = Math.max(0, (monotonic() - op.started) / 1000);
     const failed = 'error' in message;
-    const outcome: Outcome = failed ? 'error' : outcomeOf(message.result);
+    const outcome: Outcome = failed
+      ? outcomeOfError(message.error)
+      : typeof message.mapOutcome === 'function'
+        ? mappedOutcome(message.mapOutcome as (result: unknown) => unknown, message.result)
+        : outcomeOf(message.result);
     const error = failed ? errorText(message.error) : undefined;
     const { span } = op;
     if (span) {
@@ -203,7 +195,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
       if (failed) {
         span.recordException({ name: 'Error', message: error ?? 'error' });
         span.setStatus({ code: SpanStatusCode.ERROR, message: error });
-      } else if (outcome !== 'success' && outcome !== 'skipped') {
+      } else if (isFailure(outcome)) {
         span.setStatus({ code: SpanStatusCode.ERROR, message: outcome });
       }
       span.end();
@@ -211,8 +203,17 @@ export function subscribe(deps: SubscriberDeps): () => void {
     return { seconds, outcome, error };
   };
 
-  /** Subscribes to one TracingChannel; the operation ends at `end` (sync) or `asyncEnd` (promise). */
-  const traced = <M extends Carrier>(channelName: string, start: (message: M) => Operation, done: (message: M) => void): void => {
+  /**
+   * Subscribes to one TracingChannel; the operation ends at `end` (sync) or `asyncEnd` (promise).
+   * A trade's scope is always bound (an order call inside it must know); a scan's only carries
+   * its span, so it is bound only when there are spans.
+   */
+  const traced = <M extends Carrier>(
+    channelName: string,
+    trade: boolean,
+    start: (message: M) => Operation,
+    done: (message: M) => void,
+  ): void => {
     const channel = diagnostics.tracingChannel<object, M>(channelName);
     const handlers = {
       start: guard(`${channelName} start`, (message: M) => void start(message)),
@@ -225,25 +226,27 @@ export function subscribe(deps: SubscriberDeps): () => void {
       error: () => {},
     };
     channel.subscribe(handlers);
-    if (activeSpan) {
+    const bound = trade || tracer !== undefined;
+    if (bound) {
       // Runs before the start event; must never throw (a throwing transform is an uncaught exception).
-      channel.start.bindStore(activeSpan, (message) => {
+      channel.start.bindStore(operationScope, (message) => {
         try {
-          return { span: start(message).span };
+          return { span: start(message).span, trade };
         } catch (error) {
           deps.onError(`${channelName} bindStore`, error);
-          return {};
+          return { trade };
         }
       });
     }
     unsubscribers.push(() => {
       channel.unsubscribe(handlers);
-      if (activeSpan) channel.start.unbindStore(activeSpan);
+      if (bound) channel.start.unbindStore(operationScope);
     });
   };
 
   traced<WalletScanContext & Carrier>(
     TRACING_CHANNELS.walletScan,
+    false,
     (message) =>
       begin(message, 'wallet.scan', () => ({
         'polymarket.wallet': typeof message.wallet === 'string' ? shortAddress(message.wallet) : undefined,
@@ -258,10 +261,12 @@ export function subscribe(deps: SubscriberDeps): () => void {
 
   traced<TradeExecutionContext & Carrier>(
     TRACING_CHANNELS.tradeExecution,
+    true,
     (message) =>
       begin(message, 'trade.execute', () => {
         const order = (message.order ?? {}) as TradeOrder;
         return {
+          'polymarket.operation': operationOf(order.operation),
           'polymarket.side': sideOf(order.side),
           // A condition id is public and looks like a key by shape: mask only real, registered secrets.
           'polymarket.market_id':
@@ -276,9 +281,11 @@ export function subscribe(deps: SubscriberDeps): () => void {
       if (!end) return;
       const { seconds, outcome, error } = end;
       const order = (message.order ?? {}) as TradeOrder;
+      const operation = operationOf(order.operation);
       const side = sideOf(order.side);
-      measure(recordTrade, seconds, TRADE_ATTRIBUTES[side][outcome]);
-      deps.onTrade?.({ order, side, outcome, seconds, ...(error === undefined ? {} : { error }) });
+      measure(recordTrade, seconds, TRADE_ATTRIBUTES[operation][side][outcome]);
+      state.tradeEnded(outcome);
+      deps.onTrade?.({ order, operation, side, outcome, seconds, ...(error === undefined ? {} : { error }) });
     },
   );
 
@@ -322,7 +329,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
     const label = countApiCall(probeLabel(report.api), report.ok);
     // The label, not the raw name: bounded like the labels themselves.
     probeApis.add(label);
-    const span = activeSpan?.getStore()?.span;
+    const span = operationScope.getStore()?.span;
     if (span) {
       const attempt = numberAttr(report.attempt);
       const attrs: Record<string, string | number | boolean> = { 'polymarket.api': label, 'polymarket.api.ok': report.ok };

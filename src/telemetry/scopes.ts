@@ -1,0 +1,22 @@
+/**
+ * The operation the current async context runs in, as the subscribers see it: bound to the start
+ * of each traced operation, so what the bot does inside a scan or a trade knows it.
+ * - API calls made during an operation become events on its span (retries included);
+ * - an order call inside a trade (the bot's own traceTradeExecution around the CLOB client, or
+ *   createAndPostOrder calling postOrder) is part of that trade, not a second one.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Span } from '@opentelemetry/api';
+
+export interface OperationScope {
+  readonly span?: Span | undefined;
+  /** Inside a trade operation. */
+  readonly trade: boolean;
+}
+
+export const operationScope = new AsyncLocalStorage<OperationScope>();
+
+/** True while a trade operation runs in this async context. */
+export function inTrade(): boolean {
+  return operationScope.getStore()?.trade === true;
+}
