@@ -21,19 +21,19 @@ function fakeClientClass(answers: { post?: () => unknown; del?: () => unknown } 
   return class ClobClient {
     readonly requests: string[] = [];
     constructor(readonly host: string) {}
-    async get(endpoint: string): Promise<unknown> {
+    async get(endpoint: string, _options?: unknown): Promise<unknown> {
       this.requests.push(`GET ${endpoint}`);
       return {};
     }
-    async post(endpoint: string): Promise<unknown> {
+    async post(endpoint: string, _options?: unknown): Promise<unknown> {
       this.requests.push(`POST ${endpoint}`);
       return answers.post ? answers.post() : { success: true, errorMsg: '', orderID: '0x1', status: 'matched' };
     }
-    async put(endpoint: string): Promise<unknown> {
+    async put(endpoint: string, _options?: unknown): Promise<unknown> {
       this.requests.push(`PUT ${endpoint}`);
       return {};
     }
-    async del(endpoint: string): Promise<unknown> {
+    async del(endpoint: string, _options?: unknown): Promise<unknown> {
       this.requests.push(`DELETE ${endpoint}`);
       return answers.del ? answers.del() : { canceled: ['0x1'], not_canceled: {} };
     }
@@ -225,10 +225,10 @@ describe('an instrumented ClobClient', () => {
   it('leaves a client of another major version alone, with one line', async () => {
     const t = setup();
     const ClobClient = fakeClientClass();
-    const before = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as Record<string, unknown>)[name]);
+    const before = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as unknown as Record<string, unknown>)[name]);
     t.clob.instrument(ClobClient, '4.22.8');
     t.clob.instrument(fakeClientClass(), '6.0.0');
-    const after = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as Record<string, unknown>)[name]);
+    const after = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as unknown as Record<string, unknown>)[name]);
     expect(after).toEqual(before);
     await new ClobClient('https://clob.example').createAndPostOrder(LIMIT_ORDER);
     expect(await t.trades()).toEqual({});
@@ -252,10 +252,10 @@ describe('an instrumented ClobClient', () => {
   it('puts every method back when stopped', async () => {
     const t = setup();
     const ClobClient = fakeClientClass();
-    const originals = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as Record<string, unknown>)[name]);
+    const originals = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as unknown as Record<string, unknown>)[name]);
     t.clob.instrument(ClobClient, '5.8.1');
     t.clob.stop();
-    const now = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as Record<string, unknown>)[name]);
+    const now = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as unknown as Record<string, unknown>)[name]);
     expect(now).toEqual(originals);
     await new ClobClient('https://clob.example').createAndPostOrder(LIMIT_ORDER);
     expect(await t.trades()).toEqual({});
