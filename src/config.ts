@@ -46,6 +46,12 @@ export type FieldSpec = FieldCommon &
         readonly expected?: string;
         /** A valid value, for the docs and the tests. */
         readonly example?: string;
+        /**
+         * Comma-separated entries that their user checks one by one, warning about and ignoring a
+         * bad one: any text passes here (spaces after the commas included), so one bad entry can
+         * never make the whole configuration invalid.
+         */
+        readonly entries?: boolean;
       }
     | { readonly kind: 'enum'; readonly default: string; readonly values: readonly string[] }
   );
@@ -371,7 +377,8 @@ export const CONFIG_FIELDS = [
     kind: 'string',
     default: undefined,
     // No pattern: a bad entry is ignored with a warning (parseApiHosts), never a config error.
-    expected: 'host=api or host:port=api entries separated by commas, without spaces; a bad entry is ignored with a warning',
+    entries: true,
+    expected: 'host=api or host:port=api entries separated by commas; a bad entry is ignored with a warning',
     example: 'rpc.example.com=polygon_rpc,127.0.0.1:8545=polygon_rpc,[::1]:9000=clob',
     description:
       'Extra host→api names for API health, added to the built-in Polymarket and Polygon hosts (a host:port entry wins over its host); seen on fetch and on http/https clients such as axios.',
@@ -570,7 +577,7 @@ function parseEnvText(field: FieldSpec, text: string): Parsed {
       return field.values.includes(lower) ? lower : INVALID;
     }
     case 'string':
-      return isToken(text) && matchesPattern(field, text) ? text : INVALID;
+      return ('entries' in field && field.entries) || (isToken(text) && matchesPattern(field, text)) ? text : INVALID;
   }
 }
 
@@ -586,7 +593,9 @@ function checkOption(field: FieldSpec, value: unknown): Parsed {
     case 'enum':
       return typeof value === 'string' && field.values.includes(value) ? value : INVALID;
     case 'string':
-      return typeof value === 'string' && isToken(value) && matchesPattern(field, value) ? value : INVALID;
+      if (typeof value !== 'string') return INVALID;
+      if ('entries' in field && field.entries) return value.trim() === '' ? INVALID : value;
+      return isToken(value) && matchesPattern(field, value) ? value : INVALID;
   }
 }
 

@@ -34,7 +34,8 @@ import { BotState } from './telemetry/bot-state.js';
 import { EventLoopDelay } from './telemetry/event-loop.js';
 import { gaugeReaders } from './telemetry/gauges.js';
 import { createInstruments } from './telemetry/instruments.js';
-import { parseApiHosts, subscribe, type TradeEvent } from './telemetry/subscribers.js';
+import { parseApiHosts } from './telemetry/http-clients.js';
+import { subscribe, type TradeEvent } from './telemetry/subscribers.js';
 import { instrumentClobClient, type ClobInstrumentation } from './instrument/clob-client.js';
 import { shortAddress } from './redact.js';
 import { BreakerAwareSampler, samplerFromEnv } from './telemetry/sampler.js';
@@ -293,7 +294,8 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   // plugin's own CPU at a steady trading pace).
   const executedNoticeWanted =
     (telegram !== undefined && config.alertOnTrade !== 'off') || log().isLevelEnabled('debug');
-  const apiHosts = parseApiHosts(config.apiHosts);
+  const { hosts: apiHosts, warnings: apiHostWarnings } = parseApiHosts(config.apiHosts);
+  for (const warning of apiHostWarnings) log().warn(warning);
   const unsubscribe = subscribe({
     scanDuration: histograms.walletScanDuration,
     tradeDuration: histograms.tradeExecutionDuration,
@@ -315,13 +317,6 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   // Before the bot's first import: the client's class is handed over as its module is evaluated.
   const clob: ClobInstrumentation | undefined = config.instrumentClob
     ? instrumentClobClient({
-        onHost: (origin) => {
-          try {
-            apiHosts.set(new URL(origin).hostname.toLowerCase(), 'clob');
-          } catch {
-            // Not a URL: the client cannot reach it either.
-          }
-        },
         info: (message) => log().info(message),
         warn: (message) => log().warn(message),
       })

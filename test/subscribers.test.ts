@@ -10,6 +10,7 @@ import { REDACTED, clearRegisteredSecrets, registerSecrets } from '../src/redact
 import { MAX_APIS } from '../src/telemetry/api-health.js';
 import { BotState } from '../src/telemetry/bot-state.js';
 import { METRICS } from '../src/telemetry/catalog.js';
+import { parseApiHosts } from '../src/telemetry/http-clients.js';
 import { createInstruments } from '../src/telemetry/instruments.js';
 import { subscribe, type SubscriberDeps, type TradeEvent } from '../src/telemetry/subscribers.js';
 import { TestReader, noGauges } from './support/metrics.js';
@@ -698,7 +699,7 @@ describe('fetch calls seen through undici', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  const apiHosts = new Map([['127.0.0.1', 'clob']]);
+  const apiHosts = parseApiHosts('127.0.0.1=clob').hosts;
 
   /** Fetches and reads the body: undici's events trail the response, the body comes after them. */
   async function get(host: string, path: string): Promise<number> {
@@ -756,7 +757,7 @@ describe('fetch calls seen through undici', () => {
   });
 
   it('still counts fetch calls to other apis after the probe reported one', async () => {
-    const t = setup({ apiHosts: new Map([['127.0.0.1', 'gamma']]) });
+    const t = setup({ apiHosts: parseApiHosts('127.0.0.1=gamma').hosts });
     reportApiCall({ api: 'clob', ok: true });
     await get('127.0.0.1', '/200');
     expect(await t.apiCounts()).toMatchObject({ 'gamma/success': 1 });

@@ -1,6 +1,8 @@
 /**
- * Zero-code instrumentation of the official CLOB client (`@polymarket/clob-client`), the client
- * nearly every TypeScript Polymarket bot places its orders through.
+ * Zero-code instrumentation of the official CLOB client, the client nearly every TypeScript
+ * Polymarket bot places its orders through: `@polymarket/clob-client` 5.x and its successor
+ * `@polymarket/clob-client-v2` 1.x (same class, order methods and response shapes; an options
+ * object for a constructor, an ESM and a CommonJS build).
  *
  * How the plugin gets hold of the class the bot itself uses, without a line of bot code:
  * - ESM (the client is an ES module since 5.0), and CommonJS bots that `require()` it (Node's
@@ -16,8 +18,8 @@
  * What is instrumented: the order methods on `ClobClient.prototype` run inside the probe's
  * traceTradeExecution, so each order call is a `trade.execute` span and a trade histogram
  * sample whose outcome is read from the client's response (telemetry/outcome.ts); the HTTP
- * methods every request goes through (`get`, `post`, `put`, `del`) tell API health which host
- * the client talks to, so its requests count as `api="clob"` wherever it points. What each
+ * methods every request goes through (`get`, `post`, `put`, `del`) run in an api scope, so API
+ * health counts the client's requests as `api="clob"` wherever it points. What each
  * method returns, throws and does is unchanged: the wrappers call the original with the same
  * `this` and arguments, and monitoring's own reads are guarded.
  */
@@ -29,11 +31,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TradeOrder } from '../channels.js';
 import { traceTradeExecution } from '../probe.js';
-import { inTrade } from '../telemetry/scopes.js';
+import { apiScope, inTrade } from '../telemetry/scopes.js';
 
-export const CLOB_CLIENT_PACKAGE = '@polymarket/clob-client';
-/** The major version whose order methods and response shapes the outcome table is written for. */
-export const SUPPORTED_CLOB_CLIENT_MAJOR = 5;
+/** Each supported package, and the major version whose methods and response shapes the outcome table is written for. */
+export const SUPPORTED_CLOB_CLIENTS: Readonly<Record<string, number>> = {
+  '@polymarket/clob-client': 5,
+  '@polymarket/clob-client-v2': 1,
+};
 
 /** Methods that place orders, and what each one's arguments say about the order. */
 const PLACE: Readonly<Record<string, (args: readonly unknown[]) => TradeOrder>> = {
@@ -48,13 +52,15 @@ const CANCEL: Readonly<Record<string, (args: readonly unknown[]) => TradeOrder>>
   cancelAll: () => ({ operation: 'cancel' }),
   cancelMarketOrders: ([payload]) => ({ operation: 'cancel', ...market(field(payload, 'asset_id') ?? field(payload, 'market')) }),
 };
-/** Every request of the client goes through one of these. */
-const HTTP_METHODS = ['get', 'post', 'put', 'del'] as const;
+/** Every request of the client goes through one of these (v2 has no `put`). */
+const HTTP_METHODS = ['get', 'post', 'del'] as const;
+const OPTIONAL_HTTP_METHODS = ['put'] as const;
 
 const HANDOFF = Symbol.for('polymarket-bot-monitoring.clob-client');
 const INSTRUMENTED = Symbol.for('polymarket-bot-monitoring.clob-client.instrumented');
 /** What the hook appends to the client's class module: hands the class over, and cannot throw. */
 const appendix = (packageJson: string): string =>
+  // `ClobClient` is the class's module-scope binding in every supported build (ESM and CommonJS).
   `\n;try{const h=globalThis[Symbol.for('polymarket-bot-monitoring.clob-client')];` +
   `if(typeof h==='function'&&typeof ClobClient==='function')h(ClobClient,${JSON.stringify(packageJson)})}catch{}\n`;
 
@@ -63,16 +69,23 @@ type Global = typeof globalThis & { [HANDOFF]?: Handoff };
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 type Prototype = Record<string | symbol, unknown>;
 
+/** The api label the client's requests count under. */
+export const CLOB_API = 'clob';
+
 export interface ClobInstrumentationDeps {
-  /** The client's base URL (its `host`), once per distinct value: its requests are the `clob` API. */
-  onHost(origin: string): void;
   info(message: string): void;
   warn(message: string): void;
 }
 
+/** The package a ClobClient class came from, as its package.json says; unknown when handed over in code. */
+export interface ClobClientPackage {
+  readonly name: string;
+  readonly version: string;
+}
+
 export interface ClobInstrumentation {
   /** Hands over a ClobClient class loaded some other way (a bundle, a start after the import). */
-  instrument(clobClient: unknown, version?: string): void;
+  instrument(clobClient: unknown, from?: ClobClientPackage): void;
   /** Puts every wrapped method back and stops watching for the client. */
   stop(): void;
 }
@@ -135,17 +148,17 @@ function userOrderOf(order: unknown, limit: boolean): TradeOrder {
 
 // -- finding the client ------------------------------------------------------------------------
 
-function readVersion(packageJson: string): string | undefined {
+function readPackage(packageJson: string): ClobClientPackage | undefined {
   try {
-    const parsed = JSON.parse(readFileSync(packageJson, 'utf8')) as { name?: unknown; version?: unknown };
-    return parsed.name === CLOB_CLIENT_PACKAGE && typeof parsed.version === 'string' ? parsed.version : undefined;
+    const { name, version } = JSON.parse(readFileSync(packageJson, 'utf8')) as { name?: unknown; version?: unknown };
+    return typeof name === 'string' && typeof version === 'string' ? { name, version } : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** `…/@polymarket/clob-client/dist/client.js` as a file URL (pnpm and aliases keep that tail). */
-const CLIENT_MODULE = /\/@polymarket\/clob-client\/dist\/client\.js$/;
+/** The class module of either package, ESM or CommonJS build, as a file URL (pnpm keeps that tail). */
+const CLIENT_MODULE = /\/@polymarket\/clob-client(?:-v2)?\/dist\/client\.c?js$/;
 
 let hooksRegistered = false;
 
@@ -177,15 +190,7 @@ function registerModuleHook(): boolean {
 
 export function instrumentClobClient(deps: ClobInstrumentationDeps): ClobInstrumentation {
   const restores: (() => void)[] = [];
-  const hosts = new Set<string>();
   let refused = false;
-
-  const noteHost = (host: unknown): void => {
-    // A bot has one or two clients: a bounded set of what was seen keeps this a lookup.
-    if (typeof host !== 'string' || hosts.has(host) || hosts.size >= 16) return;
-    hosts.add(host);
-    deps.onHost(host);
-  };
 
   const replace = (proto: Prototype, name: string, wrap: (original: Method) => Method): void => {
     const original = proto[name] as Method;
@@ -213,19 +218,24 @@ export function instrumentClobClient(deps: ClobInstrumentationDeps): ClobInstrum
       return traceTradeExecution(order, () => original.apply(this, args));
     };
 
-  const instrument = (clobClient: unknown, version?: string): void => {
+  const instrument = (clobClient: unknown, from?: ClobClientPackage): void => {
+    const name = from ? `${from.name} ${from.version}` : 'ClobClient';
     try {
       const proto = (typeof clobClient === 'function' ? (clobClient as { prototype?: unknown }).prototype : undefined) as Prototype | undefined;
       if (!proto || proto[INSTRUMENTED]) return;
       const methods = [...Object.keys(PLACE), ...Object.keys(CANCEL), ...HTTP_METHODS];
-      const major = version === undefined ? undefined : Number.parseInt(version, 10);
-      const missing = methods.filter((name) => typeof proto[name] !== 'function');
-      // A class handed over in code may come without a version: then its shape decides.
-      if ((major !== undefined && major !== SUPPORTED_CLOB_CLIENT_MAJOR) || missing.length > 0) {
+      const missing = methods.filter((method) => typeof proto[method] !== 'function');
+      // A class handed over in code comes without a package: then its shape alone decides.
+      const supportedMajor = from ? SUPPORTED_CLOB_CLIENTS[from.name] : undefined;
+      const versionOk = !from || (supportedMajor !== undefined && Number.parseInt(from.version, 10) === supportedMajor);
+      if (!versionOk || missing.length > 0) {
         if (!refused) {
           refused = true;
+          const supported = Object.entries(SUPPORTED_CLOB_CLIENTS)
+            .map(([pkg, major]) => `${pkg} ${major}.x`)
+            .join(', ');
           deps.warn(
-            `${CLOB_CLIENT_PACKAGE} ${version ?? '(version unknown)'} is not a supported version (${SUPPORTED_CLOB_CLIENT_MAJOR}.x is)` +
+            `${name} is not a supported CLOB client (supported: ${supported})` +
               `${missing.length > 0 ? `: no ${missing.slice(0, 3).join(', ')}` : ''}; its orders are not instrumented (the probe still works)`,
           );
         }
@@ -233,46 +243,43 @@ export function instrumentClobClient(deps: ClobInstrumentationDeps): ClobInstrum
       }
       proto[INSTRUMENTED] = true;
       restores.push(() => delete proto[INSTRUMENTED]);
-      for (const [name, orderOf] of Object.entries(PLACE)) replace(proto, name, traded(orderOf, 'place'));
-      for (const [name, orderOf] of Object.entries(CANCEL)) replace(proto, name, traded(orderOf, 'cancel'));
-      for (const name of HTTP_METHODS) {
-        replace(proto, name, (original) =>
+      for (const [method, orderOf] of Object.entries(PLACE)) replace(proto, method, traded(orderOf, 'place'));
+      for (const [method, orderOf] of Object.entries(CANCEL)) replace(proto, method, traded(orderOf, 'cancel'));
+      for (const method of [...HTTP_METHODS, ...OPTIONAL_HTTP_METHODS]) {
+        if (typeof proto[method] !== 'function') continue;
+        replace(proto, method, (original) =>
           function (this: unknown, ...args: unknown[]): unknown {
-            try {
-              noteHost((this as { host?: unknown } | null)?.host);
-            } catch {
-              // An odd `this` is the client's business; monitoring learns nothing from it.
-            }
-            return original.apply(this, args);
+            return apiScope.run(CLOB_API, () => original.apply(this, args));
           },
         );
       }
-      deps.info(`${CLOB_CLIENT_PACKAGE}${version === undefined ? '' : ` ${version}`} instrumented: orders, cancels and its requests are monitored`);
+      deps.info(`${name} instrumented: orders, cancels and its requests are monitored`);
     } catch (error) {
-      deps.warn(`${CLOB_CLIENT_PACKAGE} could not be instrumented: ${String(error)}`);
+      deps.warn(`${name} could not be instrumented: ${String(error)}`);
     }
   };
 
   const global = globalThis as Global;
-  global[HANDOFF] = (clobClient, packageJson) => instrument(clobClient, readVersion(packageJson));
+  global[HANDOFF] = (clobClient, packageJson) => instrument(clobClient, readPackage(packageJson) ?? { name: 'ClobClient', version: 'unknown' });
   const hooked = registerModuleHook();
-  if (!hooked) deps.warn(`${CLOB_CLIENT_PACKAGE} is not instrumented: module.registerHooks needs Node.js 22.15 or later`);
+  if (!hooked) deps.warn('the CLOB client is not instrumented for ES module bots: module.registerHooks needs Node.js 22.15 or later');
 
   // require() of a client compiled by someone else's loader: the exports arrive at the end event.
   const onRequire = (message: unknown): void => {
     try {
       const m = message as { id?: unknown; parentFilename?: unknown; result?: { ClobClient?: unknown } };
-      if (m.id !== CLOB_CLIENT_PACKAGE) return;
+      if (typeof m.id !== 'string' || !Object.hasOwn(SUPPORTED_CLOB_CLIENTS, m.id)) return;
       const clobClient = m.result?.ClobClient;
       if (typeof clobClient !== 'function' || (clobClient.prototype as Prototype)?.[INSTRUMENTED]) return;
-      let version: string | undefined;
+      let from: ClobClientPackage | undefined;
       try {
-        const from = typeof m.parentFilename === 'string' ? m.parentFilename : path.join(process.cwd(), 'index.js');
-        version = readVersion(createRequire(from).resolve(`${CLOB_CLIENT_PACKAGE}/package.json`));
+        const parent = typeof m.parentFilename === 'string' ? m.parentFilename : path.join(process.cwd(), 'index.js');
+        // No `exports` map hides package.json in either package: it resolves like any file.
+        from = readPackage(path.join(path.dirname(createRequire(parent).resolve(m.id)), '..', 'package.json'));
       } catch {
-        // Resolved some other way: the version stays unknown, which is not supported.
+        // Resolved some other way.
       }
-      instrument(clobClient, version);
+      instrument(clobClient, from ?? { name: m.id, version: 'unknown' });
     } catch {
       // Never into the bot's require().
     }

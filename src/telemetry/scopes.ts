@@ -4,6 +4,7 @@
  * - API calls made during an operation become events on its span (retries included);
  * - an order call inside a trade (the bot's own traceTradeExecution around the CLOB client, or
  *   createAndPostOrder calling postOrder) is part of that trade, not a second one.
+ * And the api an instrumented client's requests count under, whatever host they go to.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Span } from '@opentelemetry/api';
@@ -20,3 +21,6 @@ export const operationScope = new AsyncLocalStorage<OperationScope>();
 export function inTrade(): boolean {
   return operationScope.getStore()?.trade === true;
 }
+
+/** Set by an instrumented client around its requests: the api name they count under (`clob`). */
+export const apiScope = new AsyncLocalStorage<string>();

@@ -21,10 +21,11 @@ import {
 import { API_OUTCOMES, OUTCOMES, SIDES, TRADE_OPERATIONS, isFailure, type Outcome, type Side, type TradeOperation } from '../model.js';
 import { maskKnownSecrets, redactAndTruncate, shortAddress } from '../redact.js';
 import { apiLabel } from './api-health.js';
+import { subscribeHttpClients, type ApiHostMap } from './http-clients.js';
 import type { MeasurementBatch, Sink } from './batch.js';
 import type { BotState } from './bot-state.js';
 import { mappedOutcome, outcomeOf, outcomeOfError } from './outcome.js';
-import { operationScope } from './scopes.js';
+import { apiScope, operationScope } from './scopes.js';
 
 export interface TradeEvent {
   readonly order: TradeOrder;
@@ -45,8 +46,8 @@ export interface SubscriberDeps {
   readonly tracer?: Tracer;
   /** Asked at the start of each operation: false while the monitoring breaker sheds work. */
   readonly tracingAllowed?: () => boolean;
-  /** Host → api name for fetch calls; hosts not listed are ignored. */
-  readonly apiHosts: ReadonlyMap<string, string>;
+  /** Host (and port) → api name for HTTP calls (fetch, http/https); hosts not listed are ignored. */
+  readonly apiHosts: ApiHostMap;
   readonly onTrade?: (event: TradeEvent) => void;
   /** When given, measurements reach the instruments through it (at collection time, hot) rather than on the bot's call. */
   readonly batch?: MeasurementBatch;
@@ -65,28 +66,6 @@ export function sideOf(side: unknown): Side {
   if (typeof side !== 'string') return 'other';
   const s = side.trim().toLowerCase();
   return s === 'buy' || s === 'b' || s === 'bid' ? 'buy' : s === 'sell' || s === 's' || s === 'ask' ? 'sell' : 'other';
-}
-
-/** Polymarket's and Polygon's public endpoints; MONITORING_API_HOSTS adds to these. */
-export const DEFAULT_API_HOSTS: ReadonlyMap<string, string> = new Map([
-  ['clob.polymarket.com', 'clob'],
-  ['data-api.polymarket.com', 'data_api'],
-  ['gamma-api.polymarket.com', 'gamma'],
-  ['polygon-rpc.com', 'polygon_rpc'],
-  ['polygon-bor-rpc.publicnode.com', 'polygon_rpc'],
-  ['polygon.llamarpc.com', 'polygon_rpc'],
-  ['rpc.ankr.com', 'polygon_rpc'],
-  ['polygon-mainnet.g.alchemy.com', 'polygon_rpc'],
-  ['polygon-mainnet.infura.io', 'polygon_rpc'],
-]);
-
-export function parseApiHosts(spec: string | undefined): Map<string, string> {
-  const hosts = new Map(DEFAULT_API_HOSTS);
-  for (const pair of (spec ?? '').split(',')) {
-    const [host, api] = pair.split('=').map((s) => s.trim().toLowerCase());
-    if (host && api) hosts.set(host, apiLabel(api));
-  }
-  return hosts;
 }
 
 interface Operation {
@@ -347,34 +326,17 @@ export function subscribe(deps: SubscriberDeps): () => void {
     if (report !== null && typeof report === 'object') state.reportComponent(report);
   });
 
-  // fetch() in Node is undici, which publishes every request on its own diagnostics channels.
-  const requests = new WeakMap<object, string>();
-  const hostApi = (origin: unknown): string | undefined => {
-    try {
-      const host = new URL(String(origin)).hostname.toLowerCase();
-      return deps.apiHosts.get(host);
-    } catch {
-      return undefined;
-    }
-  };
-  plain<{ request: { origin?: unknown } }>('undici:request:create', ({ request }) => {
-    const api = hostApi(request?.origin);
-    if (api !== undefined && !probeApis.has(api)) requests.set(request, api);
-  });
-  plain<{ request: object; response: { statusCode?: number } }>('undici:request:headers', ({ request, response }) => {
-    const api = requests.get(request);
-    if (api === undefined) return;
-    requests.delete(request);
-    const status = response?.statusCode ?? 0;
-    // The API is degraded when it fails or throttles; a 4xx about the bot's own request is not.
-    countApiCall(api, status > 0 && status < 500 && status !== 429);
-  });
-  plain<{ request: object }>('undici:request:error', ({ request }) => {
-    const api = requests.get(request);
-    if (api === undefined) return;
-    requests.delete(request);
-    countApiCall(api, false);
-  });
+  // HTTP calls to the APIs the bot depends on, by host, whatever client makes them; the CLOB
+  // client's requests are `clob` wherever they go (its instrumentation sets the scope).
+  unsubscribers.push(
+    subscribeHttpClients({
+      hosts: deps.apiHosts,
+      count: (api, ok) => void countApiCall(api, ok),
+      skip: (api) => probeApis.has(api),
+      apiOverride: () => apiScope.getStore(),
+      onError: deps.onError,
+    }),
+  );
 
   return () => {
     for (const unsubscribe of unsubscribers.splice(0)) {

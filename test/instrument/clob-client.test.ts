@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentClobClient, type ClobInstrumentation } from '../../src/instrument/clob-client.js';
 import { traceTradeExecution, traceWalletScan } from '../../src/probe.js';
 import { BotState } from '../../src/telemetry/bot-state.js';
+import { apiScope } from '../../src/telemetry/scopes.js';
 import { METRICS } from '../../src/telemetry/catalog.js';
 import { createInstruments } from '../../src/telemetry/instruments.js';
 import { subscribe } from '../../src/telemetry/subscribers.js';
@@ -92,10 +93,8 @@ function setup() {
     now: Date.now,
     monotonic: () => performance.now(),
   });
-  const hosts: string[] = [];
   const lines: string[] = [];
   const clob: ClobInstrumentation = instrumentClobClient({
-    onHost: (origin) => hosts.push(origin),
     info: (message) => lines.push(`info ${message}`),
     warn: (message) => lines.push(`warn ${message}`),
   });
@@ -110,8 +109,10 @@ function setup() {
     for (const p of points) out[`${p.attributes.operation}/${p.attributes.side}/${p.attributes.outcome}`] = p.value.count;
     return out;
   };
-  return { clob, hosts, lines, trades, spans: () => exporter.getFinishedSpans() };
+  return { clob, lines, trades, spans: () => exporter.getFinishedSpans() };
 }
+
+const V5 = { name: '@polymarket/clob-client', version: '5.8.1' };
 
 const LIMIT_ORDER = { tokenID: '71321045679252212594626385532706912750332728571942532289631379312455583992563', price: 0.42, size: 10, side: 'BUY' };
 
@@ -119,7 +120,7 @@ describe('an instrumented ClobClient', () => {
   it('records each order call as one trade with its side, outcome and token', async () => {
     const t = setup();
     const ClobClient = fakeClientClass();
-    t.clob.instrument(ClobClient, '5.8.1');
+    t.clob.instrument(ClobClient, V5);
     await new ClobClient('https://clob.example').createAndPostOrder(LIMIT_ORDER);
     expect(await t.trades()).toEqual({ 'place/buy/filled': 1 });
     const [span] = t.spans();
@@ -137,7 +138,7 @@ describe('an instrumented ClobClient', () => {
   it('reads a signed order passed to postOrder: side 1 is a sell, price and size from its amounts', async () => {
     const t = setup();
     const ClobClient = fakeClientClass();
-    t.clob.instrument(ClobClient, '5.8.1');
+    t.clob.instrument(ClobClient, V5);
     await new ClobClient('https://clob.example').postOrder({ tokenId: '42', side: 1, makerAmount: '20000000', takerAmount: '9000000' });
     expect(await t.trades()).toEqual({ 'place/sell/filled': 1 });
     expect(t.spans()[0]?.attributes).toMatchObject({ 'polymarket.size': 20, 'polymarket.price': 0.45, 'polymarket.market_id': '42' });
@@ -147,7 +148,7 @@ describe('an instrumented ClobClient', () => {
     const answers = [{ error: 'Internal Server Error', status: 500 }, { success: false, errorMsg: 'not enough balance / allowance' }];
     const t = setup();
     const ClobClient = fakeClientClass({ post: () => answers.shift() });
-    t.clob.instrument(ClobClient, '5.8.1');
+    t.clob.instrument(ClobClient, V5);
     const client = new ClobClient('https://clob.example');
     await client.createAndPostOrder(LIMIT_ORDER);
     await client.createAndPostOrder({ ...LIMIT_ORDER, side: 'SELL' });
@@ -157,7 +158,7 @@ describe('an instrumented ClobClient', () => {
   it('counts cancels as their own operation', async () => {
     const t = setup();
     const ClobClient = fakeClientClass({ del: () => ({ canceled: [], not_canceled: { '0x1': 'order not found' } }) });
-    t.clob.instrument(ClobClient, '5.8.1');
+    t.clob.instrument(ClobClient, V5);
     const client = new ClobClient('https://clob.example');
     await client.cancelOrder({ orderID: '0x1' });
     await client.cancelAll();
@@ -167,7 +168,7 @@ describe('an instrumented ClobClient', () => {
   it('counts a batch as one operation with the side its orders share', async () => {
     const t = setup();
     const ClobClient = fakeClientClass({ post: () => [{ success: true, status: 'matched' }, { success: true, status: 'live' }] });
-    t.clob.instrument(ClobClient, '5.8.1');
+    t.clob.instrument(ClobClient, V5);
     const order = { tokenId: '42', side: 0, makerAmount: '5000000', takerAmount: '10000000' };
     await new ClobClient('https://clob.example').postOrders([{ order }, { order }]);
     expect(await t.trades()).toEqual({ 'place/buy/resting': 1 });
@@ -179,7 +180,7 @@ describe('an instrumented ClobClient', () => {
     let next: () => unknown = () => answer;
     const t = setup();
     const ClobClient = fakeClientClass({ post: () => next() });
-    t.clob.instrument(ClobClient, '5.8.1');
+    t.clob.instrument(ClobClient, V5);
     const client = new ClobClient('https://clob.example');
     expect(await client.createAndPostOrder(LIMIT_ORDER)).toBe(answer);
     next = () => {
@@ -192,7 +193,7 @@ describe('an instrumented ClobClient', () => {
   it('counts an order the bot also wraps in traceTradeExecution once, with the client’s outcome', async () => {
     const t = setup();
     const ClobClient = fakeClientClass({ post: () => ({ success: true, status: 'unmatched' }) });
-    t.clob.instrument(ClobClient, '5.8.1');
+    t.clob.instrument(ClobClient, V5);
     const client = new ClobClient('https://clob.example');
     await traceTradeExecution({ side: 'buy', market: '42' }, () => client.createAndPostOrder(LIMIT_ORDER));
     expect(await t.trades()).toEqual({ 'place/buy/unfilled': 1 });
@@ -202,7 +203,7 @@ describe('an instrumented ClobClient', () => {
   it('makes an order placed during a wallet scan a child of the scan’s span', async () => {
     const t = setup();
     const ClobClient = fakeClientClass();
-    t.clob.instrument(ClobClient, '5.8.1');
+    t.clob.instrument(ClobClient, V5);
     const client = new ClobClient('https://clob.example');
     await traceWalletScan(`0x${'a'.repeat(40)}`, () => client.createAndPostOrder(LIMIT_ORDER));
     const scan = t.spans().find((s) => s.name === 'wallet.scan')!;
@@ -211,29 +212,33 @@ describe('an instrumented ClobClient', () => {
     expect(trade.spanContext().traceId).toBe(scan.spanContext().traceId);
   });
 
-  it('tells API health each host the client talks to, once', async () => {
+  it('runs every request of the client, and only those, in the clob api scope', async () => {
     const t = setup();
     const ClobClient = fakeClientClass();
-    t.clob.instrument(ClobClient, '5.8.1');
-    const a = new ClobClient('http://127.0.0.1:8999');
-    await a.get('http://127.0.0.1:8999/tick-size');
-    await a.createAndPostOrder(LIMIT_ORDER);
-    await new ClobClient('https://clob.polymarket.com').cancelAll();
-    expect(t.hosts).toEqual(['http://127.0.0.1:8999', 'https://clob.polymarket.com']);
+    const seen: (string | undefined)[] = [];
+    const original = ClobClient.prototype.post;
+    ClobClient.prototype.post = async function (this: InstanceType<typeof ClobClient>, endpoint: string, options?: unknown) {
+      seen.push(apiScope.getStore());
+      return original.call(this, endpoint, options);
+    };
+    t.clob.instrument(ClobClient, V5);
+    await new ClobClient('http://127.0.0.1:8999').createAndPostOrder(LIMIT_ORDER);
+    seen.push(apiScope.getStore());
+    expect(seen).toEqual(['clob', undefined]);
   });
 
   it('leaves a client of another major version alone, with one line', async () => {
     const t = setup();
     const ClobClient = fakeClientClass();
     const before = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as unknown as Record<string, unknown>)[name]);
-    t.clob.instrument(ClobClient, '4.22.8');
-    t.clob.instrument(fakeClientClass(), '6.0.0');
+    t.clob.instrument(ClobClient, { name: '@polymarket/clob-client', version: '4.22.8' });
+    t.clob.instrument(fakeClientClass(), { name: '@polymarket/clob-client', version: '6.0.0' });
     const after = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as unknown as Record<string, unknown>)[name]);
     expect(after).toEqual(before);
     await new ClobClient('https://clob.example').createAndPostOrder(LIMIT_ORDER);
     expect(await t.trades()).toEqual({});
     expect(t.lines).toHaveLength(1);
-    expect(t.lines[0]).toMatch(/^warn @polymarket\/clob-client 4\.22\.8 is not a supported version \(5\.x is\)/);
+    expect(t.lines[0]).toMatch(/^warn @polymarket\/clob-client 4\.22\.8 is not a supported CLOB client \(supported: @polymarket\/clob-client 5\.x, @polymarket\/clob-client-v2 1\.x\)/);
   });
 
   it('leaves a class without the order methods alone', async () => {
@@ -244,16 +249,16 @@ describe('an instrumented ClobClient', () => {
       }
     }
     const original = NotTheClient.prototype.postOrder;
-    t.clob.instrument(NotTheClient, '5.8.1');
+    t.clob.instrument(NotTheClient, V5);
     expect(NotTheClient.prototype.postOrder).toBe(original);
-    expect(t.lines[0]).toMatch(/not a supported version/);
+    expect(t.lines[0]).toMatch(/not a supported CLOB client.*: no postOrders, createAndPostOrder, createAndPostMarketOrder;/);
   });
 
   it('puts every method back when stopped', async () => {
     const t = setup();
     const ClobClient = fakeClientClass();
     const originals = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as unknown as Record<string, unknown>)[name]);
-    t.clob.instrument(ClobClient, '5.8.1');
+    t.clob.instrument(ClobClient, V5);
     t.clob.stop();
     const now = Object.getOwnPropertyNames(ClobClient.prototype).map((name) => (ClobClient.prototype as unknown as Record<string, unknown>)[name]);
     expect(now).toEqual(originals);
@@ -261,10 +266,13 @@ describe('an instrumented ClobClient', () => {
     expect(await t.trades()).toEqual({});
   });
 
-  it('instruments the real client module imported after it started', async () => {
+  it.each([
+    ['@polymarket/clob-client', /^info @polymarket\/clob-client 5\.\d+\.\d+ instrumented/],
+    ['@polymarket/clob-client-v2', /^info @polymarket\/clob-client-v2 1\.\d+\.\d+ instrumented/],
+  ])('instruments the real %s module imported after it started', async (name, line) => {
     const t = setup();
-    const { ClobClient } = await import('@polymarket/clob-client');
-    expect(t.lines.some((line) => /^info @polymarket\/clob-client 5\.\d+\.\d+ instrumented/.test(line))).toBe(true);
+    const { ClobClient } = (await import(name)) as { ClobClient: { prototype: { postOrder: { name: string } } } };
+    expect(t.lines.filter((l) => line.test(l))).toHaveLength(1);
     expect(ClobClient.prototype.postOrder.name).toBe('postOrder');
   });
 });
