@@ -39,12 +39,14 @@ export interface SpawnOptions {
   eval?: string;
   env?: Record<string, string | undefined>;
   preload?: boolean;
+  /** Node flags after the preload's `--import` (e.g. `['--import', 'tsx']`), before the script. */
+  nodeArgs?: string[];
 }
 
 const running = new Set<ChildProcess>();
 
 export function spawnBot(options: SpawnOptions = {}): Bot {
-  const args = [...(options.preload === false ? [] : ['--import', REGISTER])];
+  const args = [...(options.preload === false ? [] : ['--import', REGISTER]), ...(options.nodeArgs ?? [])];
   if (options.eval !== undefined) args.push('--input-type=module', '--eval', options.eval);
   else args.push(options.script ?? DEMO_BOT);
   const env: Record<string, string> = {};
