@@ -716,10 +716,13 @@ function overview() {
 // ---------------------------------------------------------------------------------------------
 // Trading.
 
+// Filled or done: green; accepted by the exchange but not (yet) filled: blue; nothing happened:
+// orange; refused, failed or errored (the TradeFailures outcomes): red.
 const OUTCOME_COLOURS = colourBy([
-  ['success', GREEN],
+  ['filled|success', GREEN],
+  ['resting|delayed', BLUE],
+  ['unfilled|skipped|other', ORANGE],
   ['failed|error|rejected|invalid', RED],
-  ['skipped|other', ORANGE],
 ]);
 
 function trading() {
@@ -756,7 +759,7 @@ function trading() {
         id: 102,
         title: 'Wallet scans by outcome',
         description:
-          'Wallet scans per second by outcome (success, failed, skipped, rejected, invalid, error, other). ' +
+          'Wallet scans per second by outcome (success, skipped, rejected, invalid, failed, error, other). ' +
           'When the success band thins or vanishes: scans are failing — see the error ratio and the API panels.',
         w: 12,
         h: 8,
@@ -834,12 +837,13 @@ function trading() {
         id: 202,
         title: 'Trade outcomes by side',
         description:
-          'Copied trades per minute by outcome and side: success, failed/error/rejected/invalid (red), skipped/other (orange). Skipped usually means the bot’s own breaker holds trades back. ' +
-          'When red bands appear: read the TradeFailed alerts for the reason (liquidity, minimum size, API errors).',
+          'Trade operations per minute (orders placed, and cancels) by outcome and side: filled/success (green), resting/delayed on the book (blue), unfilled/skipped/other (orange), rejected/invalid/failed/error (red). ' +
+          'Skipped usually means the bot’s own breaker holds trades back; unfilled, a marketable order that found no match. ' +
+          'When red bands appear: read the TradeFailed alerts for the reason (rejected: the exchange refused the order; failed: the CLOB answered 429/5xx; error: no answer or a throw).',
         w: 12,
         h: 8,
         unit: 'cpm',
-        targets: targets([[`60 * ${rate(`${M.trade}_count`, { labels: ['outcome', 'side'] })}`, perBot('{{outcome}} {{side}}')]]),
+        targets: targets([[`60 * ${rate(`${M.trade}_count`, { labels: ['operation', 'outcome', 'side'] })}`, perBot('{{operation}} {{outcome}} {{side}}')]]),
         overrides: OUTCOME_COLOURS,
         stack: true,
         bars: true,
@@ -848,7 +852,7 @@ function trading() {
         id: 203,
         title: 'Trades in the time range by outcome',
         description:
-          'How many copied trades ended in each outcome over the selected time range. When anything but success is large: see "Trade outcomes by side" for when it happened.',
+          'How many trade operations (orders and cancels) ended in each outcome over the selected time range. When a red outcome is large: see "Trade outcomes by side" for when it happened.',
         w: 24,
         h: 4,
         unit: 'short',
