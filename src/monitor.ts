@@ -547,7 +547,7 @@ function tradeDraft(trade: TradeEvent): Draft | undefined {
   if (!failed && (operation === 'cancel' || !ROUTINE_NOTICES.has(outcome))) return undefined;
   const parts = [
     typeof order.market === 'string' ? `market ${shortAddress(order.market)}` : undefined,
-    `${side.toUpperCase()}${typeof order.size === 'number' ? ` ${order.size}` : ''}${typeof order.price === 'number' ? ` @ ${order.price}` : ''}`,
+    `${operation === 'cancel' ? 'cancel' : side.toUpperCase()}${typeof order.size === 'number' ? ` ${order.size}` : ''}${typeof order.price === 'number' ? ` @ ${order.price}` : ''}`,
     typeof order.sourceWallet === 'string' ? `copied from ${shortAddress(order.sourceWallet)}` : undefined,
     `${Math.round(seconds * 1000)} ms`,
   ].filter(Boolean);

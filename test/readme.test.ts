@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONFIG_FIELDS, describeDefault, describeExpected } from '../src/config.js';
+import { FAILURE_OUTCOMES, OUTCOMES } from '../src/model.js';
 import { METRIC_LIST } from '../src/telemetry/catalog.js';
+import { OUTCOME_WORDS } from '../src/telemetry/outcome.js';
 import { renderReadme } from '../scripts/readme-tables.mjs';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
@@ -22,5 +24,29 @@ describe('README', () => {
 
   it.each(METRIC_LIST.map((m) => [m.name]))('documents series %s', (name) => {
     expect(readme).toContain(`| \`${name}\` |`);
+  });
+
+  describe('the trade outcomes table', () => {
+    const section = readme.slice(readme.indexOf('## Trade outcomes'), readme.indexOf('\n## ', readme.indexOf('## Trade outcomes') + 1));
+    const rows = section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| What came back') && !line.startsWith('|---'));
+
+    it.each(OUTCOMES.map((o) => [o]))('names outcome %s in its column', (outcome) => {
+      expect(rows.some((row) => row.split(' | ')[1]?.includes(`\`${outcome}\``))).toBe(true);
+    });
+
+    it.each(Object.keys(OUTCOME_WORDS).filter((w) => !(OUTCOMES as readonly string[]).includes(w) && w !== 'ok').map((w) => [w]))(
+      'lists the word %s a result may carry',
+      (word) => {
+        expect(section.includes(`\`${word}\``) || section.includes(`'${word}'`)).toBe(true);
+      },
+    );
+
+    it('marks exactly the failure outcomes as failures', () => {
+      for (const row of rows) {
+        const [, outcome, failure] = row.split(' | ');
+        for (const o of FAILURE_OUTCOMES) if (outcome === `\`${o}\``) expect(failure, row).toMatch(/^yes/);
+        if (outcome === '`filled`' || outcome === '`resting`' || outcome === '`unfilled`') expect(failure, row).toMatch(/^no/);
+      }
+    });
   });
 });

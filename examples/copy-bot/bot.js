@@ -9,6 +9,10 @@
 //
 // Everything it tells the monitoring goes through the probe: a few function calls that cost
 // nothing when the plugin is not loaded (`node examples/copy-bot/bot.js` runs it bare).
+//
+// With DEMO_CLOB=1 its copied trades go instead through the official @polymarket/clob-client to a
+// fake CLOB on loopback, with no monitoring code around them (clob-trader.js): what a real bot
+// gets from the preload alone.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createHistogram, monitorEventLoopDelay } from 'node:perf_hooks';
@@ -117,6 +121,9 @@ const stats = process.env.DEMO_STATS_FILE
 const STARTING_BALANCE_USD = 10_000;
 const wallets = Array.from({ length: settings.wallets }, () => `0x${randomBytes(20).toString('hex')}`);
 const markets = Array.from({ length: 8 }, () => `0x${randomBytes(32).toString('hex')}`);
+// Imported only when asked for: without DEMO_CLOB the demo needs neither the client nor viem.
+const clobTrader = process.env.DEMO_CLOB?.trim() ? await (await import('./clob-trader.js')).startClobTrader(process.env.DEMO_CLOB) : undefined;
+
 const state = { pnlUsd: 0, trades: 0, failedScans: 0, openPositions: 0, consecutiveLosses: 0, lastScanAt: undefined, running: true };
 // Ctrl-C must stop the bot at once, not after the current sleep.
 const stopping = new AbortController();
@@ -221,7 +228,14 @@ async function scanLoop() {
 async function copyTrade(order) {
   const started = stats ? performance.now() : 0;
   try {
-    await traceTradeExecution(order, () => executeTrade(order));
+    if (clobTrader) {
+      // The real client returns a refused order or an HTTP error instead of throwing: a real bot reads it.
+      if (!tradingHalted()) {
+        const result = await clobTrader.place(order);
+        if (result?.error || result?.success === false) console.log(`order not placed: ${JSON.stringify(result.error ?? result.errorMsg)}`);
+        else state.trades += 1;
+      }
+    } else await traceTradeExecution(order, () => executeTrade(order));
     stats?.trade(performance.now() - started);
   } catch (error) {
     stats?.trade(performance.now() - started);
@@ -253,6 +267,10 @@ process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
 if (settings.runSeconds > 0) setTimeout(() => stop('run time over'), settings.runSeconds * 1000).unref();
 
-console.log(`demo bot: watching ${wallets.length} wallets, failure rate ${settings.failureRate}`);
+console.log(
+  `demo bot: watching ${wallets.length} wallets, failure rate ${settings.failureRate}` +
+    `${clobTrader ? `, trading through @polymarket/clob-client on a fake CLOB at ${clobTrader.url} (DEMO_CLOB=${process.env.DEMO_CLOB})` : ''}`,
+);
 await Promise.all([scanLoop(), feedLoop()]);
+await clobTrader?.stop();
 console.log('demo bot: stopped');
