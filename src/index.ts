@@ -11,3 +11,5 @@ export { ConfigError, CONFIG_FIELDS, loadConfig, type MonitoringConfig } from '.
 export { METRICS, type MetricDef } from './telemetry/catalog.js';
 export { COMPONENTS, HEALTH_STATUSES, SEVERITIES, type Component, type HealthStatus, type Severity } from './model.js';
 export type { HealthReport } from './http/health.js';
+/** For a bundled bot (the CLOB client inlined, never loaded as a module): `handOverClobClient(ClobClient)` after startMonitoring. */
+export { handOverClobClient } from './instrument/clob-client.js';

@@ -64,7 +64,7 @@ const appendix = (packageJson: string): string =>
   `\n;try{const h=globalThis[Symbol.for('polymarket-bot-monitoring.clob-client')];` +
   `if(typeof h==='function'&&typeof ClobClient==='function')h(ClobClient,${JSON.stringify(packageJson)})}catch{}\n`;
 
-type Handoff = (clobClient: unknown, packageJson: string) => void;
+type Handoff = (clobClient: unknown, packageJson?: string) => void;
 type Global = typeof globalThis & { [HANDOFF]?: Handoff };
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 type Prototype = Record<string | symbol, unknown>;
@@ -188,6 +188,22 @@ function registerModuleHook(): boolean {
   return true;
 }
 
+/**
+ * Hands a ClobClient class to the running plugin, for a bot whose bundler inlined the client (so
+ * no module of it is ever loaded): its shape decides whether it is instrumented. False when no
+ * instrumentation is running (monitoring off, or MONITORING_INSTRUMENT_CLOB=false). Never throws.
+ */
+export function handOverClobClient(clobClient: unknown): boolean {
+  try {
+    const handoff = (globalThis as Global)[HANDOFF];
+    if (typeof handoff !== 'function') return false;
+    handoff(clobClient);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function instrumentClobClient(deps: ClobInstrumentationDeps): ClobInstrumentation {
   const restores: (() => void)[] = [];
   let refused = false;
@@ -260,7 +276,8 @@ export function instrumentClobClient(deps: ClobInstrumentationDeps): ClobInstrum
   };
 
   const global = globalThis as Global;
-  global[HANDOFF] = (clobClient, packageJson) => instrument(clobClient, readPackage(packageJson) ?? { name: 'ClobClient', version: 'unknown' });
+  global[HANDOFF] = (clobClient, packageJson) =>
+    instrument(clobClient, packageJson === undefined ? undefined : (readPackage(packageJson) ?? { name: 'ClobClient', version: 'unknown' }));
   const hooked = registerModuleHook();
   if (!hooked) deps.warn('the CLOB client is not instrumented for ES module bots: module.registerHooks needs Node.js 22.15 or later');
 
