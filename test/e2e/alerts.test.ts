@@ -142,8 +142,8 @@ describe('alerts to Telegram', () => {
   it('names the side and the source wallet of a copied trade, the wallet only by its last 6 characters', async () => {
     const { bot } = await alertingBot({ ALERT_ON_TRADE: 'on', DEMO_SCAN_INTERVAL_MS: '200', DEMO_LATENCY_SCALE: '0.05' });
     await bot.waitForLine(/monitoring started/);
-    await telegram.waitFor((messages) => messages.some((m) => m.text.includes('Copied trade executed')), 'a trade notice');
-    const trade = telegram.messages.find((m) => m.text.includes('Copied trade executed'))!;
+    await telegram.waitFor((messages) => messages.some((m) => m.text.includes('Copied trade filled')), 'a trade notice');
+    const trade = telegram.messages.find((m) => m.text.includes('Copied trade filled'))!;
     expect(trade.text).toMatch(/\b(BUY|SELL) \d+ @ \d/);
     expect(trade.text).toMatch(/copied from …[0-9a-f]{6},/);
     for (const { text } of telegram.messages) expect(text).not.toMatch(/0x[0-9a-f]{40}/i);
@@ -176,8 +176,8 @@ describe('trade notices in the log', () => {
     // Enough trades of both kinds to tell "none" from "some".
     await scrapeUntil(
       scrape,
-      (samples) => count(samples, (o) => o === 'success') >= 5 && count(samples, (o) => o === 'error') >= 2,
-      'five executed and two failed trades',
+      (samples) => count(samples, (o) => o === 'filled') >= 5 && count(samples, (o) => o === 'error') >= 2,
+      'five filled and two failed trades',
     );
     // Notices are written on a later turn of the loop than the trade is counted.
     const enough = (): boolean => {
