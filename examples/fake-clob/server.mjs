@@ -12,6 +12,12 @@
 // Trading requests (POST /order, POST /orders, DELETE /order, /orders, /cancel-all,
 // /cancel-market-orders) each take the next step of the script, cycling; a batch is one step for
 // all its orders. Everything else (tick size, neg risk, fee rate, book, time) always answers.
+//
+// @polymarket/clob-client-v2 reads two things more, also always answered: the order version the
+// CLOB takes (GET /version, once per client; with throwOnError a 404 there would make every order
+// throw before it is posted), and, for market orders, the market's info by token
+// (GET /markets-by-token/:token → condition id, then GET /clob-markets/:condition_id → tick size,
+// neg risk, fee details). Its orders arrive at the same POST /order, /orders in the v2 shape.
 import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 
@@ -33,6 +39,9 @@ export const MIXED = /** @type {Mode[]} */ (['fill', 'rest', 'delayed', 'unmatch
 
 const ORDER_STATUS = { fill: 'matched', rest: 'live', delayed: 'delayed', unmatched: 'unmatched' };
 const REFUSAL = 'not enough balance / allowance';
+/** Where v2 reads a market's info: a path parameter, not a query. */
+const MARKET_BY_TOKEN = '/markets-by-token/';
+const CLOB_MARKET = '/clob-markets/';
 const TRADING = new Set(['POST /order', 'POST /orders', 'DELETE /order', 'DELETE /orders', 'DELETE /cancel-all', 'DELETE /cancel-market-orders']);
 const L2_HEADERS = ['poly_address', 'poly_signature', 'poly_timestamp', 'poly_api_key', 'poly_passphrase'];
 
@@ -57,10 +66,11 @@ function toScript(modeOrScript) {
 }
 
 /**
- * @param {{ port?: number, host?: string, mode?: Mode | 'mixed', script?: Mode[], tickSize?: string, negRisk?: boolean, feeRateBps?: number, log?: (line: string) => void }} [options]
+ * @param {{ port?: number, host?: string, mode?: Mode | 'mixed', script?: Mode[], tickSize?: string, negRisk?: boolean, feeRateBps?: number, orderVersion?: number, log?: (line: string) => void }} [options]
+ *   `orderVersion`: what GET /version answers (clob-client-v2 builds orders of that version; default 2)
  */
 export async function startFakeClob(options = {}) {
-  const { port = 0, host = '127.0.0.1', tickSize = '0.01', negRisk = false, feeRateBps = 0, log } = options;
+  const { port = 0, host = '127.0.0.1', tickSize = '0.01', negRisk = false, feeRateBps = 0, orderVersion = 2, log } = options;
   let script = toScript(options.script ?? options.mode ?? 'fill');
   let step = 0;
 
@@ -122,9 +132,20 @@ export async function startFakeClob(options = {}) {
         });
       }
       const token = seen.query.token_id ?? '';
+      if (seen.method === 'GET' && seen.path.startsWith(MARKET_BY_TOKEN)) {
+        const condition = conditionOf(seen.path.slice(MARKET_BY_TOKEN.length));
+        return condition ? send(200, marketByToken(condition)) : send(400, { error: 'Invalid token id' });
+      }
+      if (seen.method === 'GET' && seen.path.startsWith(CLOB_MARKET)) {
+        const market = tokenOf(seen.path.slice(CLOB_MARKET.length));
+        return market ? send(200, clobMarket(market, tickSize, negRisk, feeRateBps)) : send(404, { error: 'market not found' });
+      }
       switch (key) {
         case 'GET /':
+        case 'GET /ok':
           return send(200, 'OK');
+        case 'GET /version':
+          return send(200, { version: orderVersion });
         case 'GET /time':
           return send(200, Math.floor(Date.now() / 1000));
         case 'GET /tick-size':
@@ -231,6 +252,39 @@ function book(/** @type {string} */ token, /** @type {string} */ tickSize, /** @
     neg_risk: negRisk,
     last_trade_price: '0.5',
     hash: `0x${'ef'.repeat(20)}`,
+  };
+}
+
+/**
+ * Token ids are decimal uint256 strings; a token's market (condition id) is the same number as 32
+ * bytes of hex, so either is read back from the other with no state. Both of a market's tokens:
+ * the token asked for, and the token after it.
+ */
+function conditionOf(/** @type {string} */ token) {
+  if (!/^\d{1,78}$/.test(token)) return undefined;
+  const n = BigInt(token);
+  return n < 2n ** 256n ? `0x${n.toString(16).padStart(64, '0')}` : undefined;
+}
+function tokenOf(/** @type {string} */ condition) {
+  return /^0x[0-9a-fA-F]{64}$/.test(condition) ? BigInt(condition).toString() : undefined;
+}
+
+/** GET /markets-by-token/:token */
+function marketByToken(/** @type {string} */ condition) {
+  const token = BigInt(condition);
+  return { condition_id: condition, primary_token_id: token.toString(), secondary_token_id: (token + 1n).toString() };
+}
+
+/** GET /clob-markets/:condition_id, in the CLOB's short keys (what clob-client-v2 reads: t, mts, nr, fd). */
+function clobMarket(/** @type {string} */ token, /** @type {string} */ tickSize, /** @type {boolean} */ negRisk, /** @type {number} */ feeRateBps) {
+  return {
+    c: conditionOf(token),
+    t: [{ t: token, o: 'Yes' }, { t: (BigInt(token) + 1n).toString(), o: 'No' }],
+    mts: Number(tickSize),
+    nr: negRisk,
+    fd: { r: feeRateBps / 10_000, e: 1 },
+    mos: 5,
+    r: null,
   };
 }
 

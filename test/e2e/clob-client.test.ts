@@ -334,3 +334,80 @@ describe('the bots and the fake CLOB on their own (no preload)', () => {
     expect(results(stdout())).toHaveLength(5);
   });
 });
+
+// --- the successor client, @polymarket/clob-client-v2 1.x ------------------------------------------
+
+const V2_BOTS = {
+  esm: path.join(ROOT, 'test/e2e/clob/bot-v2.mjs'),
+  cjs: path.join(ROOT, 'test/e2e/clob/bot-v2.cjs'),
+};
+/** Every kind of answer that decides an outcome: filled, resting, refused, a 5xx, no answer. */
+const V2_SCRIPT: Mode[] = ['fill', 'rest', 'refuse', 'http500', 'drop'];
+const V2_INSTRUMENTED = /@polymarket\/clob-client-v2 1\.\d+\.\d+\S* instrumented/;
+
+describe('a bot placing orders through @polymarket/clob-client-v2 with no monitoring code', () => {
+  beforeEach(() => clob.setScript(V2_SCRIPT));
+
+  it.each([
+    // 4 limit orders, a market order, a batch, a traced order, an order in a wallet scan, a cancel:
+    // nine operations, the script almost twice (the cancel gets the 500).
+    ['ESM bot (dist/client.js)', V2_BOTS.esm, { BOT_PROBE: '1' }, 9, 0],
+    // Nine orders and a cancelAll, every error thrown: the 500s and both dropped requests.
+    ['CommonJS bot (require loads v2\'s own dist/client.cjs), throwOnError', V2_BOTS.cjs, { BOT_ORDERS: '9', CLOB_THROW_ON_ERROR: '1' }, 10, 4],
+  ] as const)('%s: one trade sample and span per operation with the outcome the CLOB answered, instrumented once, results unchanged', async (_, script, env, operations, thrown) => {
+    const run = await monitored(script, env);
+    const seen = operationsSeen();
+    expect(seen, run.bot.output()).toHaveLength(operations);
+    expect(new Set(clob.stats.trades.map((r) => r.mode))).toEqual(new Set(V2_SCRIPT));
+    await expectMonitoringToMatchFakeClob(run);
+
+    const spans = tradeSpans(await receiver.waitForSpans((s) => tradeSpans(s).length >= seen.length, `${seen.length} trade.execute spans`));
+    expect(spans.map((s) => ({
+      operation: s.attributes['polymarket.operation'],
+      side: s.attributes['polymarket.side'],
+      outcome: s.attributes['polymarket.outcome'],
+    }))).toEqual(seen);
+    for (const [i, span] of spans.entries()) {
+      if (seen[i]!.operation === 'place') expect(span.attributes['polymarket.market_id'], `span ${i}`).toBe(TOKEN_ID);
+    }
+    if ('BOT_PROBE' in env) {
+      // The probe's own spans take the client's order in, not a second trade.
+      const scan = receiver.spans.find((s) => s.name === 'wallet.scan');
+      expect(spans.filter((s) => s.parentSpanId === scan?.spanId)).toHaveLength(1);
+    }
+    expect(receiver.unparsed).toEqual([]);
+
+    // Instrumented once, by whichever hook saw the class first, and no 5.x or refusal lines.
+    const output = run.bot.output();
+    expect(output.split('\n').filter((line) => V2_INSTRUMENTED.test(line)), output).toHaveLength(1);
+    expect(output).not.toMatch(/not a supported CLOB client|could not be instrumented|@polymarket\/clob-client \d/);
+
+    expect(await run.stop()).toBe(0);
+    const withMonitoring = results(run.stdout());
+    expect(withMonitoring.filter((r) => 'threw' in (r as object))).toHaveLength(thrown);
+    clob.reset();
+    expect(await unmonitored(script, env)).toEqual(withMonitoring);
+  });
+
+  it('on its own (no preload), the ESM bot reads the order version once and market info for its market order', async () => {
+    const printed = (await unmonitored(V2_BOTS.esm, { BOT_PROBE: '1' })) as { call: string; returned?: Record<string, unknown> }[];
+    expect(printed.map((r) => r.call)).toEqual([
+      'createAndPostOrder', 'createAndPostOrder', 'createAndPostOrder', 'createAndPostOrder',
+      'createAndPostMarketOrder', 'postOrders',
+      'traceTradeExecution(createAndPostOrder)', 'traceWalletScan(createAndPostOrder)', 'cancelOrder',
+    ]);
+    // Same response shapes as 5.x: the CLOB's body, `{ error, status }` for an HTTP error,
+    // `{ error }` for no answer; a batch answers an array.
+    expect(printed.map((r) => (Array.isArray(r.returned) ? 'array' : r.returned?.status))).toEqual(['matched', 'live', '', 500, undefined, 'array', 'live', '', 500]);
+    expect(printed[2]!.returned).toMatchObject({ success: false, errorMsg: 'not enough balance / allowance' });
+    expect(printed[4]!.returned).toEqual({ error: 'socket hang up' });
+    // v2 asks for /version (cached per client) and no /fee-rate; its market order resolves the
+    // token's market and reads tick size and neg risk from it.
+    const reads = clob.stats.requests.filter((r) => r.method === 'GET').map((r) => r.path);
+    expect(reads).toEqual(['/version', '/tick-size', '/neg-risk', '/markets-by-token/123456789', `/clob-markets/0x${(123456789).toString(16).padStart(64, '0')}`, '/book']);
+    // The orders arrive in the v2 shape.
+    const posted = clob.stats.trades.find((r) => r.path === '/order')!.body as { order: Record<string, unknown> };
+    expect(posted.order).toMatchObject({ tokenId: TOKEN_ID, side: 'BUY', metadata: expect.any(String), builder: expect.any(String), timestamp: expect.any(String) });
+    expect(posted.order).not.toHaveProperty('feeRateBps');
+  });
+});
