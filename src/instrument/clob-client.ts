@@ -5,15 +5,16 @@
  * object for a constructor, an ESM and a CommonJS build).
  *
  * How the plugin gets hold of the class the bot itself uses, without a line of bot code:
- * - ESM (the client is an ES module since 5.0), and CommonJS bots that `require()` it (Node's
- *   require of ESM): a synchronous module hook (`module.registerHooks`, in-thread, Node ≥ 22.15)
- *   appends one guarded line to the client's `dist/client.js` that hands its `ClobClient` class
- *   to the plugin as the module is evaluated, before any bot code can use it. Nothing else of the
- *   source changes; every other module passes through untouched.
- * - Loaders that compile the client themselves instead of going through Node's loader (tsx
- *   running a CommonJS TypeScript bot turns the client into CommonJS with esbuild): Node's
- *   `module.require` TracingChannel, whose end event carries the exports of each `require()`.
- * Both hand over the same class object, instrumented once.
+ * - `import` (ES module bots, TypeScript under tsx in ESM mode): a synchronous resolve hook
+ *   (`module.registerHooks`, in-thread) resolves the package as usual, then hands the importer a
+ *   small module instead that re-exports the package's entry and, as it is evaluated — before
+ *   any importer's code runs — hands the `ClobClient` class to the plugin. Only a resolve hook:
+ *   a load hook, even one that passes everything through, breaks CommonJS loading from ES
+ *   modules in Node 22.15–22.20 and 24.0 ("request for './index.js' is not in cache").
+ * - `require()` (CommonJS bots, require of the ESM 5.x, v2's CommonJS build, tsx compiling the
+ *   client to CommonJS itself): Node's `module.require` TracingChannel, whose end event carries
+ *   the exports of each `require()`.
+ * Both reach the one class object a package's module defines, instrumented once.
  *
  * What is instrumented: the order methods on `ClobClient.prototype` run inside the probe's
  * traceTradeExecution, so each order call is a `trade.execute` span and a trade histogram
@@ -24,7 +25,7 @@
  * `this` and arguments, and monitoring's own reads are guarded.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as nodeModule from 'node:module';
 import path from 'node:path';
@@ -58,11 +59,19 @@ const OPTIONAL_HTTP_METHODS = ['put'] as const;
 
 const HANDOFF = Symbol.for('polymarket-bot-monitoring.clob-client');
 const INSTRUMENTED = Symbol.for('polymarket-bot-monitoring.clob-client.instrumented');
-/** What the hook appends to the client's class module: hands the class over, and cannot throw. */
-const appendix = (packageJson: string): string =>
-  // `ClobClient` is the class's module-scope binding in every supported build (ESM and CommonJS).
-  `\n;try{const h=globalThis[Symbol.for('polymarket-bot-monitoring.clob-client')];` +
-  `if(typeof h==='function'&&typeof ClobClient==='function')h(ClobClient,${JSON.stringify(packageJson)})}catch{}\n`;
+
+/**
+ * The module an `import` of a supported package gets while instrumentation runs: the package's own
+ * entry re-exported (both supported packages have named exports only), and its ClobClient handed
+ * over. A namespace import, so an entry without the class still links; a throw stays inside.
+ */
+function entryWrapper(entry: string, packageJson: string): string {
+  const url = JSON.stringify(entry);
+  const source =
+    `export * from ${url};import * as m from ${url};` +
+    `try{const h=globalThis[Symbol.for('polymarket-bot-monitoring.clob-client')];if(typeof h==='function')h(m.ClobClient,${JSON.stringify(packageJson)})}catch{}`;
+  return `data:text/javascript,${encodeURIComponent(source)}`;
+}
 
 type Handoff = (clobClient: unknown, packageJson?: string) => void;
 type Global = typeof globalThis & { [HANDOFF]?: Handoff };
@@ -157,30 +166,61 @@ function readPackage(packageJson: string): ClobClientPackage | undefined {
   }
 }
 
-/** The class module of either package, ESM or CommonJS build, as a file URL (pnpm keeps that tail). */
-const CLIENT_MODULE = /\/@polymarket\/clob-client(?:-v2)?\/dist\/client\.c?js$/;
+/** The package.json of the package whose entry file this is: the nearest one up, at most a few levels. */
+function packageJsonOf(file: string): string | undefined {
+  let dir = path.dirname(file);
+  for (let i = 0; i < 4; i++) {
+    const candidate = path.join(dir, 'package.json');
+    if (existsSync(candidate)) return candidate;
+    dir = path.dirname(dir);
+  }
+  return undefined;
+}
+
+/** `import`, not `require()`: the conditions are an array or a Set, depending on the Node version. */
+function isImport(context: unknown): boolean {
+  const conditions = (context as { conditions?: unknown } | null)?.conditions;
+  if (Array.isArray(conditions)) return conditions.includes('import') && !conditions.includes('require');
+  if (conditions instanceof Set) return conditions.has('import') && !conditions.has('require');
+  return false;
+}
+
+/** The package a supported specifier resolved to, when its major version is the supported one. */
+const supportedEntries = new Map<string, string | null>();
+function supportedPackageJson(specifier: string, entry: string): string | undefined {
+  let packageJson = supportedEntries.get(entry);
+  if (packageJson === undefined) {
+    // Read once per entry: a version we do not support keeps its own module (a default export,
+    // whatever else it may have changed), and the require() path tells the bot in one line.
+    const file = packageJsonOf(fileURLToPath(entry));
+    const from = file === undefined ? undefined : readPackage(file);
+    packageJson = from?.name === specifier && Number.parseInt(from.version, 10) === SUPPORTED_CLOB_CLIENTS[specifier] ? file! : null;
+    supportedEntries.set(entry, packageJson);
+  }
+  return packageJson ?? undefined;
+}
 
 let hooksRegistered = false;
 
 /**
- * The module hook, registered once per process (hooks cannot all be removed on the Node versions
- * we support): with no instrumentation running, the appended line finds no handoff and does
- * nothing.
+ * The resolve hook, registered once per process (registered hooks stay on the Node versions we
+ * support): it redirects only while an instrumentation runs, and never throws into an import.
  */
 function registerModuleHook(): boolean {
   if (hooksRegistered) return true;
   const register = (nodeModule as { registerHooks?: (hooks: object) => unknown }).registerHooks;
   if (typeof register !== 'function') return false;
+  type Resolved = { url?: unknown; format?: unknown; shortCircuit?: boolean };
   register({
-    load(url: string, context: unknown, nextLoad: (url: string, context: unknown) => { format?: string; source?: unknown }) {
-      const result = nextLoad(url, context);
-      if (!CLIENT_MODULE.test(url) || result.source === undefined || result.source === null) return result;
+    resolve(specifier: string, context: unknown, nextResolve: (specifier: string, context: unknown) => Resolved): Resolved {
+      const resolved = nextResolve(specifier, context);
       try {
-        const source = typeof result.source === 'string' ? result.source : Buffer.from(result.source as Uint8Array).toString('utf8');
-        const packageJson = path.join(path.dirname(fileURLToPath(url)), '..', 'package.json');
-        return { ...result, source: source + appendix(packageJson) };
+        if (!Object.hasOwn(SUPPORTED_CLOB_CLIENTS, specifier) || typeof (globalThis as Global)[HANDOFF] !== 'function') return resolved;
+        if (!isImport(context) || typeof resolved.url !== 'string' || !resolved.url.startsWith('file:')) return resolved;
+        const packageJson = supportedPackageJson(specifier, resolved.url);
+        return packageJson === undefined ? resolved : { url: entryWrapper(resolved.url, packageJson), format: 'module', shortCircuit: true };
       } catch {
-        return result;
+        return resolved;
       }
     },
   });

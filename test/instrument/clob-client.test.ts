@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { Attributes } from '@opentelemetry/api';
 import { MeterProvider, type MetricData } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -269,9 +270,11 @@ describe('an instrumented ClobClient', () => {
   it.each([
     ['@polymarket/clob-client', /^info @polymarket\/clob-client 5\.\d+\.\d+ instrumented/],
     ['@polymarket/clob-client-v2', /^info @polymarket\/clob-client-v2 1\.\d+\.\d+ instrumented/],
-  ])('instruments the real %s module imported after it started', async (name, line) => {
+  ])('instruments the real %s module required after it started', async (name, line) => {
+    // require(), through Node's module.require channel: vitest resolves an import() itself and
+    // hands Node a file path, which never meets the resolve hook (the end-to-end tests cover import).
     const t = setup();
-    const { ClobClient } = (await import(name)) as { ClobClient: { prototype: { postOrder: { name: string } } } };
+    const { ClobClient } = createRequire(import.meta.url)(name) as { ClobClient: { prototype: { postOrder: { name: string } } } };
     expect(t.lines.filter((l) => line.test(l))).toHaveLength(1);
     expect(ClobClient.prototype.postOrder.name).toBe('postOrder');
   });

@@ -104,12 +104,15 @@ beforeAll(async () => {
   telegram = { server, messages };
   const telegramPort = (server.address() as { port: number }).port;
 
-  // Two bots: one healthy enough that every panel has data, one whose every scan and trade fails.
+  // Two bots: one healthy enough that every panel has data, reporting through the probe; one whose
+  // every scan fails and whose trades go through the real @polymarket/clob-client, with no
+  // monitoring code, to a CLOB that answers 500.
   const common = { MONITOR_INTERVAL_SECONDS: '5', DEMO_SCAN_INTERVAL_MS: '300', DEMO_FEED_INTERVAL_MS: '400', DEMO_LATENCY_SCALE: '0.05' };
-  for (const failureRate of ['0.1', '1']) {
+  for (const failing of [false, true]) {
     const metricsPort = await freePort();
     botPorts.push(metricsPort);
-    bots.push(spawnBot({ env: { ...common, METRICS_PORT: String(metricsPort), DASHBOARD_PORT: String(await freePort()), DEMO_FAILURE_RATE: failureRate } }));
+    const env = failing ? { DEMO_FAILURE_RATE: '1', DEMO_CLOB: 'http500' } : { DEMO_FAILURE_RATE: '0.1' };
+    bots.push(spawnBot({ env: { ...common, ...env, METRICS_PORT: String(metricsPort), DASHBOARD_PORT: String(await freePort()) } }));
   }
   await Promise.all(bots.map((bot) => bot.waitForLine(/monitoring started/)));
 
@@ -234,7 +237,7 @@ describe('the stack', () => {
     for (const def of METRIC_LIST) expect(exposition).toContain(def.type === 'histogram' ? `${def.name}_bucket` : def.name);
   });
 
-  it('pages Telegram through Alertmanager when every trade fails', async () => {
+  it('pages Telegram through Alertmanager when every trade through the real CLOB client fails', async () => {
     const message = await waitFor(
       'the trade-failure alert at the fake Telegram',
       async () => telegram.messages.find((m) => /TradeFailures/.test(m.text)),
