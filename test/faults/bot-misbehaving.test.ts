@@ -141,9 +141,10 @@ console.log('bot ready');
 
     const samples = await scrape(metricsPort);
     expect(value(samples, `${SCAN}_count`, { outcome: 'error' })).toBe(verdict.scanErrors);
-    expect(value(samples, `${SCAN}_count`, { outcome: 'success' })).toBe(2);
+    // The bot's own `status: 'filled'` result: a fill, in the outcome table's words.
+    expect(value(samples, `${SCAN}_count`, { outcome: 'filled' })).toBe(2);
     expect(value(samples, `${TRADE}_count`, { side: 'buy', outcome: 'error' })).toBe(verdict.tradeErrors);
-    expect(value(samples, `${TRADE}_count`, { side: 'buy', outcome: 'success' })).toBe(2);
+    expect(value(samples, `${TRADE}_count`, { side: 'buy', outcome: 'filled' })).toBe(2);
     expect(problems(r.stderr())).toEqual([]);
 
     // Values with no text at all (no toString, a throwing toString) still come back as themselves.
@@ -212,7 +213,7 @@ const one = (n) => {
   } else {
     const side = n % 3 === 0 ? 'SELL' : 'BUY';
     const op = kind === 1 ? async () => { throw boom; } : kind === 3 ? () => ({ status: 'rejected' }) : async () => ({ status: 'filled' });
-    count('trade:' + side.toLowerCase() + ':' + (kind === 1 ? 'error' : kind === 3 ? 'rejected' : 'success'));
+    count('trade:' + side.toLowerCase() + ':' + (kind === 1 ? 'error' : kind === 3 ? 'rejected' : 'filled'));
     try {
       const result = traceTradeExecution({ market: address(n, 64), side, size: 1, price: 0.5, sourceWallet: wallet }, op);
       return result instanceof Promise ? result.catch((e) => { if (e !== boom) mismatches++; }) : undefined;

@@ -172,7 +172,7 @@ process.on('SIGUSR2', async () => {
     });
     r.bot.kill('SIGUSR2');
     // The TradeExecuted notice reached Telegram, which holds the request open.
-    await telegram.waitFor((messages) => messages.some((m) => m.text.includes('Copied trade executed')), 'the trade notice', 10_000);
+    await telegram.waitFor((messages) => messages.some((m) => m.text.includes('Copied trade filled')), 'the trade notice', 10_000);
     return r;
   }
 
@@ -415,7 +415,7 @@ describe('the bot ending', () => {
     // Node's report of the error (source line, message, stack, version) is the same, byte for
     // byte — but for the frames of the probe's own wrapper, which an error created inside a traced
     // function does pass through when the plugin listens (and does not when nothing listens).
-    const probeFrames = /^\s+at .*(dist\/probe\.js|node:diagnostics_channel).*$\n/gm;
+    const probeFrames = /^\s+at .*(dist\/probe\.js|node:diagnostics_channel|node:internal\/async_local_storage).*$\n/gm;
     const printed = withoutPluginLines(withPlugin.stderr()).trim().replace(probeFrames, '');
     expect(printed).toBe(without.stderr().trim().replace(probeFrames, ''));
     expect(printed).toMatch(/bot blew up mid-trade|bot forgot a catch|just a string|order refused/);
