@@ -843,7 +843,7 @@ function trading() {
         w: 12,
         h: 8,
         unit: 'cpm',
-        targets: targets([[`60 * ${rate(`${M.trade}_count`, { labels: ['operation', 'outcome', 'side'] })}`, perBot('{{operation}} {{outcome}} {{side}}')]]),
+        targets: targets([[`60 * ${rate(`${M.trade}_count`, { labels: ['operation', 'outcome', 'side'] })}`, perBot('{{outcome}} {{side}} {{operation}}')]]),
         overrides: OUTCOME_COLOURS,
         stack: true,
         bars: true,

@@ -389,7 +389,7 @@ export const CONFIG_FIELDS = [
     kind: 'boolean',
     default: true,
     description:
-      'Instrument the official @polymarket/clob-client (5.x) the bot loads: order and cancel calls become trades with outcomes, its requests count as api="clob".',
+      'Instrument the official CLOB client the bot loads (@polymarket/clob-client 5.x, @polymarket/clob-client-v2 1.x): order and cancel calls become trades with outcomes, its requests count as api="clob".',
   },
   {
     key: 'strict',
@@ -594,7 +594,8 @@ function checkOption(field: FieldSpec, value: unknown): Parsed {
       return typeof value === 'string' && field.values.includes(value) ? value : INVALID;
     case 'string':
       if (typeof value !== 'string') return INVALID;
-      if ('entries' in field && field.entries) return value.trim() === '' ? INVALID : value;
+      // Blank is no entries, as a blank variable is unset.
+      if ('entries' in field && field.entries) return value;
       return isToken(value) && matchesPattern(field, value) ? value : INVALID;
   }
 }

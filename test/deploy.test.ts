@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { FAILURE_OUTCOMES } from '../src/model.js';
 import { METRIC_LIST } from '../src/telemetry/catalog.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -343,4 +344,34 @@ describe('prometheus/rules', () => {
       expect(rule.expr).toMatch(/without \(otel_scope_name, otel_scope_version\)|(sum|min|max|group) by \(job, instance/);
     },
   );
+});
+
+// ------------------------------------------------------------------ the failure outcomes, once
+
+describe('the failure outcomes outside the code', () => {
+  const failures = [...FAILURE_OUTCOMES].sort().join('|');
+
+  it('are exactly FAILURE_OUTCOMES wherever the rules select failed scans or trades', () => {
+    const selected = [...read('prometheus/rules/polymarket-bot.yml').matchAll(/outcome=~"([a-z|]+)"/g)].map((m) => m[1]!);
+    expect(selected.length).toBeGreaterThan(0);
+    for (const alternatives of selected) expect(alternatives.split('|').sort().join('|')).toBe(failures);
+  });
+
+  it('are exactly what the trading dashboard draws red, and its outcome legends start with the outcome', () => {
+    const dashboard = JSON.parse(read('grafana/dashboards/trading.json')) as { panels: { fieldConfig?: { overrides?: unknown[] }; targets?: { expr?: string; legendFormat?: string }[] }[] };
+    const red: string[] = [];
+    // The panels of scan and trade outcomes (the API panels colour api outcomes, success/failure).
+    const outcomePanels = dashboard.panels.filter((panel) => panel.targets?.some((t) => /duration_seconds_count/.test(t.expr ?? '') && /outcome/.test(t.expr ?? '')));
+    for (const panel of outcomePanels) {
+      for (const override of (panel.fieldConfig?.overrides ?? []) as { matcher: { id: string; options: string }; properties: { value?: { fixedColor?: string } }[] }[]) {
+        if (override.matcher.id !== 'byRegexp' || !override.properties.some((p) => p.value?.fixedColor === 'red')) continue;
+        const alternatives = /^\/\^\(([a-z|]+)\)/.exec(override.matcher.options)?.[1];
+        if (alternatives) red.push(alternatives);
+        // The colours match the legend's first word: an outcome legend must begin with it.
+        for (const target of panel.targets ?? []) if (target.expr?.includes('outcome')) expect(target.legendFormat).toMatch(/^\{\{outcome\}\}/);
+      }
+    }
+    expect(red.length).toBeGreaterThan(0);
+    for (const alternatives of red) expect(alternatives.split('|').sort().join('|')).toBe(failures);
+  });
 });

@@ -133,6 +133,9 @@ describe.each(CLIENTS)('requests made with %s', (_, client) => {
     [503, 'failure'],
     // Throttled: the API is not serving the bot.
     [429, 'failure'],
+    // The CLOB's answer to every order while its matching engine restarts: the API is down.
+    [425, 'failure'],
+    [408, 'failure'],
   ])('count a %i answer as %s', async (status, outcome) => {
     const { counts } = setup('127.0.0.1=clob');
     expect(await client.get(`http://127.0.0.1:${a.port}/${status}`)).toBe(status);
@@ -179,11 +182,13 @@ describe.each(CLIENTS)('requests made with %s', (_, client) => {
     expect(counts).toEqual(['gamma/failure']);
   });
 
-  it('count under the api the async context forces, whatever the host map says', async () => {
+  it('count an unmapped host under the api the async context gives, and a mapped one under its own', async () => {
     const forced = new AsyncLocalStorage<string>();
-    const { counts } = setup('127.0.0.1=gamma', { apiOverride: () => forced.getStore() });
+    const { counts } = setup(`127.0.0.1:${b.port}=gamma`, { apiOverride: () => forced.getStore() });
     await forced.run('clob', () => client.get(`http://127.0.0.1:${a.port}/200`));
-    // Outside that context the host map decides again.
+    // A request the bot starts from inside a client call, to a host of another api, is that api's.
+    await forced.run('clob', () => client.get(`http://127.0.0.1:${b.port}/200`));
+    // Outside that context an unmapped host is not counted.
     await client.get(`http://127.0.0.1:${a.port}/200`);
     await settle();
     expect(counts).toEqual(['clob/ok', 'gamma/ok']);

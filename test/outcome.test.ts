@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FAILURE_OUTCOMES, OUTCOMES, isFailure } from '../src/model.js';
-import { mappedOutcome, outcomeOf, outcomeOfError } from '../src/telemetry/outcome.js';
+import { clobCancelOutcome, clobOrderOutcome, mappedOutcome, outcomeOf, outcomeOfError, scanOutcomeOf } from '../src/telemetry/outcome.js';
 
 // Response shapes of @polymarket/clob-client 5.x, as its http-helpers and the CLOB return them
 // (written out by hand from the client's source and Polymarket's docs, not from our table).
@@ -14,18 +14,45 @@ describe('what a CLOB client response means', () => {
     ['HTTP 400 returned as a value', { error: 'invalid order payload', status: 400 }, 'rejected'],
     ['HTTP 401 returned as a value', { error: 'Unauthorized/Invalid api key', status: 401 }, 'rejected'],
     ['HTTP 429 returned as a value', { error: 'Too Many Requests', status: 429 }, 'failed'],
+    ['HTTP 425 while the matching engine restarts', { error: 'Too Early', status: 425 }, 'failed'],
+    ['a 500 with no body (axios keeps the status only in its message)', { error: 'Request failed with status code 500' }, 'failed'],
+    ['a killed FOK order (HTTP 400)', { error: "order couldn't be fully filled. FOK orders are fully filled or killed.", status: 400 }, 'unfilled'],
+    ['a FAK order that found nothing', { error: 'no orders found to match with FAK order. FAK orders are partially filled or killed if no match is found.', status: 400 }, 'unfilled'],
     ['HTTP 500 returned as a value', { error: 'Internal Server Error', status: 500 }, 'failed'],
     ['HTTP 503 with a JSON error body', { error: { message: 'maintenance' }, status: 503 }, 'failed'],
     ['a network error returned as a value', { error: 'connect ECONNREFUSED 127.0.0.1:1' }, 'error'],
     ['a dropped connection returned as a value', { error: 'socket hang up' }, 'error'],
     ['a cancel that went through', { canceled: ['0xabc', '0xdef'], not_canceled: {} }, 'success'],
     ['a cancel of nothing', { canceled: [], not_canceled: {} }, 'success'],
-    ['a cancel the CLOB refused', { canceled: [], not_canceled: { '0xabc': 'order not found' } }, 'rejected'],
+    ['a cancel of an order already gone', { canceled: [], not_canceled: { '0xabc': "order can't be found - already canceled or matched" } }, 'success'],
+    ['a cancel the CLOB refused', { canceled: [], not_canceled: { '0xabc': 'market is in cancel-only mode... no, closed' } }, 'rejected'],
     ['a batch all filled', [{ success: true, status: 'matched' }, { success: true, status: 'matched' }], 'filled'],
     ['a batch with one refusal', [{ success: true, status: 'matched' }, { success: false, errorMsg: 'min size' }], 'rejected'],
     ['a batch half resting', [{ success: true, status: 'matched' }, { success: true, status: 'live' }], 'resting'],
   ])('%s is %s', (_what, response, outcome) => {
     expect(outcomeOf(response)).toBe(outcome);
+    // The instrumented client reads its own answers the same way.
+    const strict = Array.isArray(response) || !('canceled' in response) ? clobOrderOutcome(response) : clobCancelOutcome(response);
+    expect(strict).toBe(outcome);
+  });
+
+  it.each([
+    ['an HTML page answered with 200', '<html>maintenance</html>'],
+    ['an empty 200', ''],
+    ['an empty object', {}],
+    ['success without a status the CLOB documents', { success: true, status: '' }],
+    ['a status word the CLOB does not use', { success: true, status: 'FILLED' }],
+  ])('reads an order call that returned %s as other: nothing says the order was placed', (_what, response) => {
+    expect(clobOrderOutcome(response)).toBe('other');
+  });
+
+  it('reads an order answer with an error message and no status as rejected: the order was not placed', () => {
+    expect(clobOrderOutcome({ success: true, errorMsg: 'could not insert order' })).toBe('rejected');
+  });
+
+  it('reads a cancel call that returned something else than its shape as other', () => {
+    expect(clobCancelOutcome({ success: true })).toBe('other');
+    expect(clobCancelOutcome('OK')).toBe('other');
   });
 
   it('never reads a failed or refused order as a success, whatever status word stands beside it', () => {
@@ -55,6 +82,8 @@ describe('what a thrown value means', () => {
     ['the client’s ApiError for a 429', new ApiError('Too Many Requests', 429), 'failed'],
     ['the client’s ApiError for a 502', new ApiError('Bad Gateway', 502), 'failed'],
     ['the client’s ApiError for a network error (no status)', new ApiError('socket hang up'), 'error'],
+    ['the client’s ApiError for a killed FOK order', new ApiError("order couldn't be fully filled. FOK orders are fully filled or killed.", 400), 'unfilled'],
+    ['the client’s ApiError for a 425', new ApiError('Too Early', 425), 'failed'],
     ['an axios error with a response', Object.assign(new Error('Request failed with status code 503'), { response: { status: 503 } }), 'failed'],
     ['a plain Error', new Error('unsupported signer type'), 'error'],
     ['a thrown string', 'boom', 'error'],
@@ -86,8 +115,23 @@ describe("a bot's own results", () => {
     [{ status: 'expired' }, 'unfilled'],
     [{ status: 'placed' }, 'resting'],
     [{ status: 'exploded-gently' }, 'other'],
+    // A market's outcome ("Yes") is not an outcome word: the status beside it decides.
+    [{ outcome: 'Yes', status: 'failed' }, 'failed'],
+    [{ outcome: 'No', status: 'rejected' }, 'rejected'],
+    [{ outcome: 'Yes' }, 'success'],
   ])('%j is %s', (result, outcome) => {
     expect(outcomeOf(result)).toBe(outcome);
+  });
+
+  it.each([
+    ['the wallet\'s trades, whose outcome is a market side', [{ side: 'BUY', outcome: 'Yes', type: 'TRADE' }], 'success'],
+    ['CLOB trades with their own statuses', [{ status: 'MATCHED' }, { status: 'FAILED' }], 'success'],
+    ['nothing new', [], 'success'],
+    ['a status word', { status: 'skipped' }, 'skipped'],
+    ['an unknown status word', { status: 'exploded' }, 'other'],
+    ['an HTTP status, which is the bot\'s data', { status: 404 }, 'success'],
+  ])('reads a scan that returned %s as %s: only its own status word counts', (_what, result, outcome) => {
+    expect(scanOutcomeOf(result)).toBe(outcome);
   });
 
   it('reads a result monitoring cannot read as other, without throwing', () => {

@@ -122,7 +122,10 @@ const STARTING_BALANCE_USD = 10_000;
 const wallets = Array.from({ length: settings.wallets }, () => `0x${randomBytes(20).toString('hex')}`);
 const markets = Array.from({ length: 8 }, () => `0x${randomBytes(32).toString('hex')}`);
 // Imported only when asked for: without DEMO_CLOB the demo needs neither the client nor viem.
-const clobTrader = process.env.DEMO_CLOB?.trim() ? await (await import('./clob-trader.js')).startClobTrader(process.env.DEMO_CLOB) : undefined;
+const clobSetting = process.env.DEMO_CLOB?.trim().toLowerCase() ?? '';
+const clobTrader = ['', '0', 'false', 'no', 'off'].includes(clobSetting)
+  ? undefined
+  : await (await import('./clob-trader.js')).startClobTrader(clobSetting);
 
 const state = { pnlUsd: 0, trades: 0, failedScans: 0, openPositions: 0, consecutiveLosses: 0, lastScanAt: undefined, running: true };
 // Ctrl-C must stop the bot at once, not after the current sleep.

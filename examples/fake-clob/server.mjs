@@ -28,7 +28,8 @@ import { pathToFileURL } from 'node:url';
  * - `bad_request`: HTTP 400 `{ error: 'not enough balance / allowance' }` (what the live CLOB answers to most refusals)
  * - `http429`, `http500`: that status with `{ error }`
  * - `drop`: the request is read in full, then its socket destroyed without an answer
- * For cancels, the first four answer `{ canceled: [ids], not_canceled: {} }` and `refuse` puts every id in `not_canceled`.
+ * For cancels, the first four answer `{ canceled: [ids], not_canceled: {} }` and `refuse` puts every id in `not_canceled`
+ * with a refusal (not "already canceled or matched", which means the order is gone: the cancel's aim).
  */
 export const MODES = /** @type {const} */ (['fill', 'rest', 'delayed', 'unmatched', 'refuse', 'bad_request', 'http429', 'http500', 'drop']);
 
@@ -216,7 +217,7 @@ function trade(seen, send, drop) {
   if (seen.method === 'DELETE') {
     const ids = seen.path === '/order' ? [body?.orderID] : seen.path === '/orders' && Array.isArray(body) ? body : [orderId(n)];
     return mode === 'refuse'
-      ? send(200, { canceled: [], not_canceled: Object.fromEntries(ids.map((id) => [String(id), "order can't be found - already canceled or matched"])) })
+      ? send(200, { canceled: [], not_canceled: Object.fromEntries(ids.map((id) => [String(id), "the market is closed: orders cannot be canceled"])) })
       : send(200, { canceled: ids.map(String), not_canceled: {} });
   }
 

@@ -32,6 +32,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TradeOrder } from '../channels.js';
 import { traceTradeExecution } from '../probe.js';
+import { clobCancelOutcome, clobOrderOutcome } from '../telemetry/outcome.js';
 import { apiScope, inTrade } from '../telemetry/scopes.js';
 
 /** Each supported package, and the major version whose methods and response shapes the outcome table is written for. */
@@ -185,17 +186,25 @@ function isImport(context: unknown): boolean {
   return false;
 }
 
-/** The package a supported specifier resolved to, when its major version is the supported one. */
+function isSupported(from: ClobClientPackage): boolean {
+  return Object.hasOwn(SUPPORTED_CLOB_CLIENTS, from.name) && Number.parseInt(from.version, 10) === SUPPORTED_CLOB_CLIENTS[from.name];
+}
+
+/**
+ * The package.json of the package a supported specifier resolved to, when its major version is
+ * the supported one. Read once per entry: a version we do not support keeps its own module (a
+ * default export, whatever else it may have changed), and is handed over without its class, so
+ * the bot learns it in one line.
+ */
 const supportedEntries = new Map<string, string | null>();
-function supportedPackageJson(specifier: string, entry: string): string | undefined {
+function supportedPackageJson(specifier: string, entry: string, handoff: Handoff): string | undefined {
   let packageJson = supportedEntries.get(entry);
   if (packageJson === undefined) {
-    // Read once per entry: a version we do not support keeps its own module (a default export,
-    // whatever else it may have changed), and the require() path tells the bot in one line.
     const file = packageJsonOf(fileURLToPath(entry));
     const from = file === undefined ? undefined : readPackage(file);
-    packageJson = from?.name === specifier && Number.parseInt(from.version, 10) === SUPPORTED_CLOB_CLIENTS[specifier] ? file! : null;
+    packageJson = from?.name === specifier && isSupported(from) ? file! : null;
     supportedEntries.set(entry, packageJson);
+    if (packageJson === null && file !== undefined) handoff(undefined, file);
   }
   return packageJson ?? undefined;
 }
@@ -215,9 +224,10 @@ function registerModuleHook(): boolean {
     resolve(specifier: string, context: unknown, nextResolve: (specifier: string, context: unknown) => Resolved): Resolved {
       const resolved = nextResolve(specifier, context);
       try {
-        if (!Object.hasOwn(SUPPORTED_CLOB_CLIENTS, specifier) || typeof (globalThis as Global)[HANDOFF] !== 'function') return resolved;
+        const handoff = (globalThis as Global)[HANDOFF];
+        if (!Object.hasOwn(SUPPORTED_CLOB_CLIENTS, specifier) || typeof handoff !== 'function') return resolved;
         if (!isImport(context) || typeof resolved.url !== 'string' || !resolved.url.startsWith('file:')) return resolved;
-        const packageJson = supportedPackageJson(specifier, resolved.url);
+        const packageJson = supportedPackageJson(specifier, resolved.url, handoff);
         return packageJson === undefined ? resolved : { url: entryWrapper(resolved.url, packageJson), format: 'module', shortCircuit: true };
       } catch {
         return resolved;
@@ -271,20 +281,20 @@ export function instrumentClobClient(deps: ClobInstrumentationDeps): ClobInstrum
         order = {};
       }
       if (operation === 'cancel') order.operation = 'cancel';
-      return traceTradeExecution(order, () => original.apply(this, args));
+      // The client's answers are read strictly (a shape the table does not name is `other`).
+      return traceTradeExecution(order, () => original.apply(this, args), { outcome: operation === 'cancel' ? clobCancelOutcome : clobOrderOutcome });
     };
 
   const instrument = (clobClient: unknown, from?: ClobClientPackage): void => {
     const name = from ? `${from.name} ${from.version}` : 'ClobClient';
     try {
       const proto = (typeof clobClient === 'function' ? (clobClient as { prototype?: unknown }).prototype : undefined) as Prototype | undefined;
-      if (!proto || proto[INSTRUMENTED]) return;
-      const methods = [...Object.keys(PLACE), ...Object.keys(CANCEL), ...HTTP_METHODS];
-      const missing = methods.filter((method) => typeof proto[method] !== 'function');
+      if (proto?.[INSTRUMENTED]) return;
       // A class handed over in code comes without a package: then its shape alone decides.
-      const supportedMajor = from ? SUPPORTED_CLOB_CLIENTS[from.name] : undefined;
-      const versionOk = !from || (supportedMajor !== undefined && Number.parseInt(from.version, 10) === supportedMajor);
-      if (!versionOk || missing.length > 0) {
+      const versionOk = !from || isSupported(from);
+      const methods = [...Object.keys(PLACE), ...Object.keys(CANCEL), ...HTTP_METHODS];
+      const missing = proto ? methods.filter((method) => typeof proto[method] !== 'function') : [];
+      if (!versionOk || !proto || missing.length > 0) {
         if (!refused) {
           refused = true;
           const supported = Object.entries(SUPPORTED_CLOB_CLIENTS)

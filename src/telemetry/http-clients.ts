@@ -9,6 +9,7 @@
  * one that never finishes leaks nothing.
  */
 import diagnostics from 'node:diagnostics_channel';
+import { isApiFailureStatus } from './outcome.js';
 import { quote } from '../config.js';
 import { apiLabel } from './api-health.js';
 
@@ -161,21 +162,22 @@ function clientRequestApi(hosts: ApiHostMap, request: ClientRequestLike): string
   return typeof request.host === 'string' ? lookupApi(hosts, request.host) : undefined;
 }
 
-/** API health counts status 1–499 except 429 as up: a 4xx is about the bot's own request, a 5xx or a throttle is the API's. */
+/** API health counts an answer as up unless the API itself failed (408, 425, 429, 5xx): a 4xx is about the bot's own request. */
 function statusOk(status: unknown): boolean {
-  return typeof status === 'number' && status >= 1 && status < 500 && status !== 429;
+  return typeof status === 'number' && status >= 1 && status < 600 && !isApiFailureStatus(status);
 }
 
 export interface HttpClientDeps {
   readonly hosts: ApiHostMap;
-  /** Counts one finished request; ok = status 1..499 except 429. A network error is not ok. */
+  /** Counts one finished request; ok = any status but 408, 425, 429 and 5xx. A network error is not ok. */
   count(api: string, ok: boolean): void;
   /** APIs the bot reports on itself through the probe: requests to them are not counted again. */
   skip(api: string): boolean;
   /**
-   * An api name that the current async context forces (the CLOB client instrumentation sets 'clob'
-   * around its requests, whatever host they go to); undefined normally. Called synchronously at
-   * request start.
+   * An api name that the current async context gives an unmapped host (the CLOB client
+   * instrumentation sets 'clob' around its requests, whatever host they go to); undefined
+   * normally. A host mapped to an api keeps its own: a request the bot starts from inside a client
+   * call (an axios interceptor, a timer) is not the client's. Called synchronously at request start.
    */
   apiOverride(): string | undefined;
   onError(where: string, error: unknown): void;
@@ -215,7 +217,7 @@ export function subscribeHttpClients(deps: HttpClientDeps): () => void {
   };
 
   on<{ request: { origin?: unknown } }>('undici:request:create', ({ request }) => {
-    track(request, deps.apiOverride() ?? originApi(hosts, request.origin));
+    track(request, originApi(hosts, request.origin) ?? deps.apiOverride());
   });
   on<{ request: object; response: { statusCode?: unknown } | undefined }>('undici:request:headers', ({ request, response }) =>
     settle(request, statusOk(response?.statusCode)),
@@ -227,10 +229,10 @@ export function subscribeHttpClients(deps: HttpClientDeps): () => void {
   let createdPublished = false;
   on<{ request: ClientRequestLike }>('http.client.request.created', ({ request }) => {
     createdPublished = true;
-    track(request, deps.apiOverride() ?? clientRequestApi(hosts, request));
+    track(request, clientRequestApi(hosts, request) ?? deps.apiOverride());
   });
   on<{ request: ClientRequestLike }>('http.client.request.start', ({ request }) => {
-    if (!createdPublished) track(request, deps.apiOverride() ?? clientRequestApi(hosts, request));
+    if (!createdPublished) track(request, clientRequestApi(hosts, request) ?? deps.apiOverride());
   });
   // Published when the response's headers are parsed, before the bot's 'response' listener runs.
   on<{ request: object; response: { statusCode?: unknown } | undefined }>('http.client.response.finish', ({ request, response }) =>

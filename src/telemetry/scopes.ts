@@ -13,13 +13,16 @@ export interface OperationScope {
   readonly span?: Span | undefined;
   /** Inside a trade operation. */
   readonly trade: boolean;
+  /** False once the operation ended: the async context (a timer set inside it) outlives it. */
+  readonly open?: boolean;
 }
 
 export const operationScope = new AsyncLocalStorage<OperationScope>();
 
-/** True while a trade operation runs in this async context. */
+/** True while a trade operation runs in this async context, and has not ended. */
 export function inTrade(): boolean {
-  return operationScope.getStore()?.trade === true;
+  const scope = operationScope.getStore();
+  return scope?.trade === true && scope.open !== false;
 }
 
 /** Set by an instrumented client around its requests: the api name they count under (`clob`). */

@@ -24,7 +24,7 @@ import { apiLabel } from './api-health.js';
 import { subscribeHttpClients, type ApiHostMap } from './http-clients.js';
 import type { MeasurementBatch, Sink } from './batch.js';
 import type { BotState } from './bot-state.js';
-import { mappedOutcome, outcomeOf, outcomeOfError } from './outcome.js';
+import { mappedOutcome, outcomeOf, outcomeOfError, scanOutcomeOf } from './outcome.js';
 import { apiScope, operationScope } from './scopes.js';
 
 export interface TradeEvent {
@@ -68,9 +68,13 @@ export function sideOf(side: unknown): Side {
   return s === 'buy' || s === 'b' || s === 'bid' ? 'buy' : s === 'sell' || s === 's' || s === 'ask' ? 'sell' : 'other';
 }
 
+/** One traced operation; it is also what the operation's async context holds (its OperationScope). */
 interface Operation {
   readonly started: number;
   readonly span: Span | undefined;
+  readonly trade: boolean;
+  /** Cleared when the operation ends: a timer the bot set inside a trade outlives it, and is not part of it. */
+  open: boolean;
 }
 
 /**
@@ -138,7 +142,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
       }
     };
 
-  const begin = (message: Carrier, name: string, attributes: () => Record<string, string | number | undefined>): Operation => {
+  const begin = (message: Carrier, name: string, trade: boolean, attributes: () => Record<string, string | number | undefined>): Operation => {
     let op = message[OPERATION];
     if (op) return op;
     let span: Span | undefined;
@@ -149,15 +153,19 @@ export function subscribe(deps: SubscriberDeps): () => void {
       for (const [key, value] of Object.entries(attributes())) if (value !== undefined) attrs[key] = value;
       span = tracer.startSpan(name, { attributes: attrs }, ctx);
     }
-    op = { started: monotonic(), span };
+    op = { started: monotonic(), span, trade, open: true };
     message[OPERATION] = op;
     return op;
   };
 
-  /** Ends the message's operation (once): its span, and the outcome for the caller to record. */
-  const finish = (message: Carrier): { seconds: number; outcome: Outcome; error: string | undefined } | undefined => {
+  /** Ends the message's operation (once): its span, and the outcome (read by `classify`) for the caller to record. */
+  const finish = (
+    message: Carrier,
+    classify: (result: unknown) => Outcome,
+  ): { seconds: number; outcome: Outcome; error: string | undefined } | undefined => {
     const op = message[OPERATION];
     if (!op) return undefined;
+    op.open = false;
     // Cleared, not deleted: a delete would turn the message into a slow dictionary object.
     message[OPERATION] = undefined;
     const seconds = Math.max(0, (monotonic() - op.started) / 1000);
@@ -166,7 +174,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
       ? outcomeOfError(message.error)
       : typeof message.mapOutcome === 'function'
         ? mappedOutcome(message.mapOutcome as (result: unknown) => unknown, message.result)
-        : outcomeOf(message.result);
+        : classify(message.result);
     const error = failed ? errorText(message.error) : undefined;
     const { span } = op;
     if (span) {
@@ -210,10 +218,10 @@ export function subscribe(deps: SubscriberDeps): () => void {
       // Runs before the start event; must never throw (a throwing transform is an uncaught exception).
       channel.start.bindStore(operationScope, (message) => {
         try {
-          return { span: start(message).span, trade };
+          return start(message);
         } catch (error) {
           deps.onError(`${channelName} bindStore`, error);
-          return { trade };
+          return { trade: false };
         }
       });
     }
@@ -227,14 +235,15 @@ export function subscribe(deps: SubscriberDeps): () => void {
     TRACING_CHANNELS.walletScan,
     false,
     (message) =>
-      begin(message, 'wallet.scan', () => ({
+      begin(message, 'wallet.scan', false, () => ({
         'polymarket.wallet': typeof message.wallet === 'string' ? shortAddress(message.wallet) : undefined,
       })),
     (message) => {
-      const end = finish(message);
+      const end = finish(message, scanOutcomeOf);
       if (!end) return;
       measure(recordScan, end.seconds, SCAN_ATTRIBUTES[end.outcome]);
-      if (end.outcome === 'success') state.scanSucceeded(now(), 'observed');
+      // What the scan found is the wallet's business: any scan that neither failed nor was skipped succeeded.
+      if (!isFailure(end.outcome) && end.outcome !== 'skipped' && end.outcome !== 'other') state.scanSucceeded(now(), 'observed');
     },
   );
 
@@ -242,7 +251,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
     TRACING_CHANNELS.tradeExecution,
     true,
     (message) =>
-      begin(message, 'trade.execute', () => {
+      begin(message, 'trade.execute', true, () => {
         const order = (message.order ?? {}) as TradeOrder;
         return {
           'polymarket.operation': operationOf(order.operation),
@@ -256,7 +265,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
         };
       }),
     (message) => {
-      const end = finish(message);
+      const end = finish(message, outcomeOf);
       if (!end) return;
       const { seconds, outcome, error } = end;
       const order = (message.order ?? {}) as TradeOrder;

@@ -158,7 +158,7 @@ describe('an instrumented ClobClient', () => {
 
   it('counts cancels as their own operation', async () => {
     const t = setup();
-    const ClobClient = fakeClientClass({ del: () => ({ canceled: [], not_canceled: { '0x1': 'order not found' } }) });
+    const ClobClient = fakeClientClass({ del: () => ({ canceled: [], not_canceled: { '0x1': 'the market is closed' } }) });
     t.clob.instrument(ClobClient, V5);
     const client = new ClobClient('https://clob.example');
     await client.cancelOrder({ orderID: '0x1' });
@@ -199,6 +199,22 @@ describe('an instrumented ClobClient', () => {
     await traceTradeExecution({ side: 'buy', market: '42' }, () => client.createAndPostOrder(LIMIT_ORDER));
     expect(await t.trades()).toEqual({ 'place/buy/unfilled': 1 });
     expect(t.spans().map((s) => s.name)).toEqual(['trade.execute']);
+  });
+
+  it('counts a call the bot schedules inside a trade but makes after it ended as its own operation', async () => {
+    const t = setup();
+    const ClobClient = fakeClientClass();
+    t.clob.instrument(ClobClient, V5);
+    const client = new ClobClient('https://clob.example');
+    let later: Promise<unknown> | undefined;
+    await traceTradeExecution({ side: 'buy' }, async () => {
+      const placed = await client.createAndPostOrder(LIMIT_ORDER);
+      // A timer set inside the trade runs in its async context, after the trade is over.
+      later = new Promise((resolve) => setTimeout(() => resolve(client.cancelOrder({ orderID: '0x1' })), 20));
+      return placed;
+    });
+    await later;
+    expect(await t.trades()).toEqual({ 'place/buy/filled': 1, 'cancel/other/success': 1 });
   });
 
   it('makes an order placed during a wallet scan a child of the scan’s span', async () => {
