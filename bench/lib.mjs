@@ -1,7 +1,7 @@
 // Shared by the benchmark sections: child processes on loopback (always killed, always bounded
 // in time), /proc readings, scrapes, and small statistics.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -122,14 +122,20 @@ export function killAll() {
   running.clear();
 }
 
+/** util-linux's taskset, when this machine has it (CPU pinning for the benchmarks that want it). */
+export const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p));
+
 /**
  * Spawns `node [preload] script`, timing spawn → first stdout line. Killed with SIGKILL after
  * `deadlineMs` whatever it does, so no run can hang the harness.
  */
-export function spawnNode({ script, preload, args = [], env = {}, deadlineMs = 120_000, ipc = false, nodeArgs = [] }) {
+export function spawnNode({ script, preload, args = [], env = {}, deadlineMs = 120_000, ipc = false, nodeArgs = [], cpus }) {
   const argv = [...nodeArgs, ...(preload ? ['--import', preload] : []), script, ...args];
   const spawnedAt = performance.now();
-  const child = spawn(NODE, argv, {
+  // `cpus` (a taskset list, e.g. '1'): pinned through taskset, which execs node in place (same
+  // pid); without taskset, not pinned.
+  const [command, commandArgs] = cpus === undefined || !TASKSET ? [NODE, argv] : [TASKSET, ['-c', cpus, NODE, ...argv]];
+  const child = spawn(command, commandArgs, {
     cwd: ROOT,
     env: cleanEnv(env),
     stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])],
@@ -267,6 +273,7 @@ export function every(everyMs, fn) {
 
 export const fmt = {
   ns: (v) => (Number.isFinite(v) ? `${v.toFixed(v < 100 ? 1 : 0)} ns` : 'n/a'),
+  us: (v) => (Number.isFinite(v) ? `${v.toFixed(Math.abs(v) < 10 ? 1 : 0)} µs` : 'n/a'),
   ms: (v, digits = 1) => (Number.isFinite(v) ? `${v.toFixed(digits)} ms` : 'n/a'),
   mb: (bytes) => (Number.isFinite(bytes) ? `${(bytes / 1024 / 1024).toFixed(1)} MiB` : 'n/a'),
   s: (v, digits = 2) => (Number.isFinite(v) ? `${v.toFixed(digits)} s` : 'n/a'),
@@ -280,4 +287,53 @@ export function table(header, rows) {
   const lines = [`| ${header.join(' | ')} |`, `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`);
   return lines.join('\n');
+}
+
+/**
+ * A loopback OTLP/HTTP receiver, as a collector with nothing to say: every POST is read in full
+ * and answered 200 `{}`. JSON trace bodies (OTEL_EXPORTER_OTLP_PROTOCOL=http/json, gzip or not)
+ * are parsed only to count their spans by name, so a run can check that its spans arrived.
+ */
+export async function startOtlpReceiver() {
+  // Loaded here, not at the top: per-op's children import this file and measure in nanoseconds.
+  const { createServer } = await import('node:http');
+  const { gunzipSync } = await import('node:zlib');
+  const spans = new Map();
+  let posts = 0;
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      posts += 1;
+      if (req.method === 'POST' && req.url?.startsWith('/v1/traces')) {
+        try {
+          let body = Buffer.concat(chunks);
+          if (req.headers['content-encoding'] === 'gzip') body = gunzipSync(body);
+          const json = JSON.parse(body.toString('utf8'));
+          for (const rs of json.resourceSpans ?? []) {
+            for (const ss of rs.scopeSpans ?? []) for (const span of ss.spans ?? []) spans.set(span.name, (spans.get(span.name) ?? 0) + 1);
+          }
+        } catch {
+          // Not JSON (a protobuf export): accepted, not counted.
+        }
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    /** Spans received so far with this name (all names without one). */
+    spans: (name) => (name === undefined ? sum([...spans.values()]) : (spans.get(name) ?? 0)),
+    posts: () => posts,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }

@@ -1,4 +1,4 @@
-// The benchmark: `npm run bench` (about 30 minutes), `npm run bench -- --quick` (about 2),
+// The benchmark: `npm run bench` (about 37 minutes), `npm run bench -- --quick` (about 3),
 // `node bench/run.mjs --smoke` (seconds; proves the plumbing for CI, writes nothing).
 //
 // Runs every section against dist/ (build first), prints one markdown table per section and the
@@ -12,6 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { clobOrderGoals, clobOrderSection, runClobOrder } from './clob-order.mjs';
 import { runEvaluation } from './evaluation.mjs';
 import { runIdle } from './idle.mjs';
 import { LOOP_DELAY_BOTS, runLoopDelay, runLoopTail } from './loop-delay.mjs';
@@ -229,7 +230,7 @@ function evaluationSection(ev) {
   ].join('\n');
 }
 
-function budget({ perOp, whole, loop, idle, scrapeCost }) {
+function budget({ perOp, whole, loop, idle, scrapeCost, clobOrder }) {
   const goals = [];
   const goal = (text, measured, pass) => goals.push([text, measured, pass ? 'PASS' : 'MISS']);
   goal(
@@ -265,6 +266,7 @@ function budget({ perOp, whole, loop, idle, scrapeCost }) {
   const autoStart = idle.summary.auto.addedStartupMs;
   goal('startup added ≤ 300 ms', fmt.ms(start, 0), start <= 300);
   goal("startup added ≤ 0.6 × auto-instrumentations preload's", `${fmt.ms(start, 0)} vs ${fmt.ms(autoStart, 0)} (${fmt.ratio(start / autoStart)})`, start <= 0.6 * autoStart);
+  for (const [text, measured, pass] of clobOrderGoals(clobOrder)) goal(text, measured, pass);
   return { goals, text: ['## Budget', '', table(['Goal', 'Measured', 'Result'], goals)].join('\n') };
 }
 
@@ -287,7 +289,9 @@ try {
   const scrapeCost = await runScrapeCost({ mode, log });
   log('section 4: evaluation cost');
   const evaluation = await runEvaluation({ mode, log });
-  const { goals, text: budgetText } = budget({ perOp, whole, loop, idle, scrapeCost });
+  log('section 5: CLOB order through the instrumented client');
+  const clobOrder = await runClobOrder({ mode, log });
+  const { goals, text: budgetText } = budget({ perOp, whole, loop, idle, scrapeCost, clobOrder });
   const elapsed = (performance.now() - t0) / 1000;
 
   const report = [
@@ -315,6 +319,8 @@ try {
     scrapeSection(scrapeCost),
     '',
     evaluationSection(evaluation),
+    '',
+    clobOrderSection(clobOrder),
     '',
   ].join('\n');
   console.log(report);

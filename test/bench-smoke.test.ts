@@ -35,6 +35,7 @@ const SECTIONS = [
   '## Startup and idle memory (issue #2)',
   '## 3. Scrape cost',
   '## 4. Evaluation cost',
+  '## 5. CLOB order through the instrumented client',
 ];
 
 it('runs every section in smoke mode and prints a table for each', { timeout: 120_000 }, async () => {
