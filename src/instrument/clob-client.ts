@@ -33,7 +33,7 @@ import { fileURLToPath } from 'node:url';
 import type { TradeOrder } from '../channels.js';
 import { traceTradeExecution } from '../probe.js';
 import { clobCancelOutcome, clobOrderOutcome } from '../telemetry/outcome.js';
-import { apiScope, inTrade } from '../telemetry/scopes.js';
+import { apiScope, inTrade, wantTradeScope } from '../telemetry/scopes.js';
 
 /** Each supported package, and the major version whose methods and response shapes the outcome table is written for. */
 export const SUPPORTED_CLOB_CLIENTS: Readonly<Record<string, number>> = {
@@ -309,6 +309,7 @@ export function instrumentClobClient(deps: ClobInstrumentationDeps): ClobInstrum
       }
       proto[INSTRUMENTED] = true;
       restores.push(() => delete proto[INSTRUMENTED]);
+      wantTradeScope();
       for (const [method, orderOf] of Object.entries(PLACE)) replace(proto, method, traded(orderOf, 'place'));
       for (const [method, orderOf] of Object.entries(CANCEL)) replace(proto, method, traded(orderOf, 'cancel'));
       for (const method of [...HTTP_METHODS, ...OPTIONAL_HTTP_METHODS]) {

@@ -27,3 +27,23 @@ export function inTrade(): boolean {
 
 /** Set by an instrumented client around its requests: the api name they count under (`clob`). */
 export const apiScope = new AsyncLocalStorage<string>();
+
+let tradeScopeWanted = false;
+const tradeScopeBinders = new Set<() => void>();
+
+/** An instrumented client asks: from now on every trade enters its scope (the probe's included). */
+export function wantTradeScope(): void {
+  if (tradeScopeWanted) return;
+  tradeScopeWanted = true;
+  for (const bind of tradeScopeBinders) bind();
+}
+
+/** Runs `bind` once a trade scope is wanted (at once if it already is); returns the cancel. */
+export function whenTradeScopeWanted(bind: () => void): () => void {
+  if (tradeScopeWanted) {
+    bind();
+    return () => {};
+  }
+  tradeScopeBinders.add(bind);
+  return () => tradeScopeBinders.delete(bind);
+}

@@ -25,7 +25,7 @@ import { subscribeHttpClients, type ApiHostMap } from './http-clients.js';
 import type { MeasurementBatch, Sink } from './batch.js';
 import type { BotState } from './bot-state.js';
 import { mappedOutcome, outcomeOf, outcomeOfError, scanOutcomeOf } from './outcome.js';
-import { apiScope, operationScope } from './scopes.js';
+import { apiScope, operationScope, whenTradeScopeWanted } from './scopes.js';
 
 export interface TradeEvent {
   readonly order: TradeOrder;
@@ -192,8 +192,8 @@ export function subscribe(deps: SubscriberDeps): () => void {
 
   /**
    * Subscribes to one TracingChannel; the operation ends at `end` (sync) or `asyncEnd` (promise).
-   * A trade's scope is always bound (an order call inside it must know); a scan's only carries
-   * its span, so it is bound only when there are spans.
+   * The scope is bound when there are spans (it carries the parent span), and a trade's too once
+   * an instrumented client asks (an order call inside a trade must know it is part of it).
    */
   const traced = <M extends Carrier>(
     channelName: string,
@@ -213,8 +213,10 @@ export function subscribe(deps: SubscriberDeps): () => void {
       error: () => {},
     };
     channel.subscribe(handlers);
-    const bound = trade || tracer !== undefined;
-    if (bound) {
+    let bound = false;
+    const bind = (): void => {
+      if (bound) return;
+      bound = true;
       // Runs before the start event; must never throw (a throwing transform is an uncaught exception).
       channel.start.bindStore(operationScope, (message) => {
         try {
@@ -224,8 +226,13 @@ export function subscribe(deps: SubscriberDeps): () => void {
           return { trade: false };
         }
       });
-    }
+    };
+    if (tracer !== undefined) bind();
+    // Entering a scope costs every operation an AsyncLocalStorage run (about half a microsecond):
+    // a trade pays it only once an instrumented client needs to know it is inside one.
+    const stopWaiting = trade ? whenTradeScopeWanted(bind) : () => {};
     unsubscribers.push(() => {
+      stopWaiting();
       channel.unsubscribe(handlers);
       if (bound) channel.start.unbindStore(operationScope);
     });
