@@ -307,7 +307,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     batch: measurements,
     onTrade: config.alertEnabled
       ? (trade) => {
-          if (isFailure(trade.outcome) || (executedNoticeWanted && ROUTINE_NOTICES.has(trade.outcome))) trades.push(trade);
+          if (isFailure(trade.outcome) || (executedNoticeWanted && Object.hasOwn(ROUTINE_TITLES, trade.outcome))) trades.push(trade);
         }
       : undefined,
     onError: (where, error) => log().warn(`subscriber ${where} failed: ${String(error)}`),
@@ -530,8 +530,7 @@ function breakerDraft(transition: BreakerTransition, resettable: boolean): Draft
   }
 }
 
-/** Trade outcomes worth a routine notice (a debug line, Telegram per ALERT_ON_TRADE); a failure is always one. */
-const ROUTINE_NOTICES = new Set(['filled', 'success', 'resting', 'delayed', 'unfilled']);
+/** Trade outcomes worth a routine notice (a debug line, Telegram per ALERT_ON_TRADE), by title; a failure is always one. */
 const ROUTINE_TITLES: Readonly<Record<string, string>> = {
   filled: 'Copied trade filled',
   success: 'Copied trade executed',
@@ -544,7 +543,7 @@ const ROUTINE_TITLES: Readonly<Record<string, string>> = {
 function tradeDraft(trade: TradeEvent): Draft | undefined {
   const { order, operation, side, outcome, seconds } = trade;
   const failed = isFailure(outcome);
-  if (!failed && (operation === 'cancel' || !ROUTINE_NOTICES.has(outcome))) return undefined;
+  if (!failed && (operation === 'cancel' || !Object.hasOwn(ROUTINE_TITLES, outcome))) return undefined;
   const parts = [
     typeof order.market === 'string' ? `market ${shortAddress(order.market)}` : undefined,
     `${operation === 'cancel' ? 'cancel' : side.toUpperCase()}${typeof order.size === 'number' ? ` ${order.size}` : ''}${typeof order.price === 'number' ? ` @ ${order.price}` : ''}`,
