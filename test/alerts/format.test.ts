@@ -216,3 +216,29 @@ describe('createLogSink', () => {
     expect(() => sink.deliver(notification())).not.toThrow();
   });
 });
+
+describe("Telegram's 4096-character limit, as the Bot API states it", () => {
+  // Written out rather than imported: a change to TELEGRAM_MAX_CHARS must fail here.
+  const SEND_MESSAGE_LIMIT = 4096;
+
+  /** A single-line description sized so that the one-part message is `length` characters long. */
+  function messageOf(length: number): string[] {
+    const probe = formatTelegram(notification({ description: 'x' }), { staging: false })[0]!;
+    return formatTelegram(notification({ description: 'x'.repeat(length - probe.length + 1) }), { staging: false });
+  }
+
+  it('sends a message of exactly 4096 characters as one part', () => {
+    const parts = messageOf(SEND_MESSAGE_LIMIT);
+    expect(parts).toHaveLength(1);
+    expect(parts[0]).toHaveLength(SEND_MESSAGE_LIMIT);
+  });
+
+  it('splits a message of 4097 characters into parts of at most 4096', () => {
+    const parts = messageOf(SEND_MESSAGE_LIMIT + 1);
+    expect(parts).toHaveLength(2);
+    for (const part of parts) {
+      expect(part.length).toBeLessThanOrEqual(SEND_MESSAGE_LIMIT);
+      expectValidPart(part);
+    }
+  });
+});
