@@ -163,3 +163,78 @@ describe('DeliveryQueue', () => {
     expect(sender.items()).toEqual(['a']);
   });
 });
+
+describe('DeliveryQueue by rank', () => {
+  // Items are "<rank><name>": '0dailyLoss' is rank 0, the most urgent.
+  const rank = (item: string): number => Number(item[0]);
+
+  it('sends the most urgent waiting item next, right after the one in flight, FIFO within a rank', async () => {
+    const sender = gatedSender();
+    const queue = new DeliveryQueue<string>({ capacity: 10, send: sender.send, rank });
+    queue.push('4fill-a');
+    await settle(); // in flight
+    for (const item of ['4fill-b', '2failed', '4fill-c', '1warning', '0critical-a', '0critical-b']) queue.push(item);
+    expect(queue.nextRank()).toBe(0);
+    for (let i = 0; i < 7; i++) await sender.release();
+    expect(sender.items()).toEqual(['4fill-a', '0critical-a', '0critical-b', '1warning', '2failed', '4fill-b', '4fill-c']);
+    expect(queue.nextRank()).toBeUndefined();
+  });
+
+  it('when full, drops the oldest of the least urgent rank, never a more urgent item', async () => {
+    const sender = gatedSender();
+    const dropped: string[] = [];
+    const queue = new DeliveryQueue<string>({ capacity: 3, send: sender.send, rank, onDrop: (item) => dropped.push(item) });
+    queue.push('0inflight');
+    await settle();
+    for (const item of ['4fill-a', '0critical', '4fill-b']) queue.push(item);
+    queue.push('1warning'); // full: the oldest fill goes
+    queue.push('0critical-2'); // full: the other fill goes
+    expect(dropped).toEqual(['4fill-a', '4fill-b']);
+    queue.push('1warning-2'); // full of more urgent or equal: the oldest warning goes
+    expect(dropped).toEqual(['4fill-a', '4fill-b', '1warning']);
+    for (let i = 0; i < 4; i++) await sender.release();
+    expect(sender.items()).toEqual(['0inflight', '0critical', '0critical-2', '1warning-2']);
+  });
+
+  it('turns away a newcomer less urgent than everything waiting in a full queue', async () => {
+    const sender = gatedSender();
+    const dropped: string[] = [];
+    const queue = new DeliveryQueue<string>({ capacity: 2, send: sender.send, rank, onDrop: (item) => dropped.push(item) });
+    queue.push('0inflight');
+    await settle();
+    queue.push('0a');
+    queue.push('1b');
+    expect(queue.push('4fill')).toBe(true);
+    expect(dropped).toEqual(['4fill']);
+    expect(queue.size).toBe(2);
+  });
+
+  it('caps one rank below the capacity, dropping that rank\'s oldest while room is left for the others', async () => {
+    const sender = gatedSender();
+    const dropped: string[] = [];
+    const queue = new DeliveryQueue<string>({
+      capacity: 10,
+      send: sender.send,
+      rank,
+      rankCapacity: (r) => (r === 4 ? 2 : Number.POSITIVE_INFINITY),
+      onDrop: (item) => dropped.push(item),
+    });
+    queue.push('0inflight');
+    await settle();
+    for (const item of ['4a', '4b', '4c', '1w']) queue.push(item);
+    expect(dropped).toEqual(['4a']);
+    expect(queue.size).toBe(3);
+  });
+
+  it('treats a rank that is not a whole number in range as the least urgent', async () => {
+    const sender = gatedSender();
+    const queue = new DeliveryQueue<string>({ capacity: 5, send: sender.send, rank: (item) => (item === 'odd' ? Number.NaN : 0) });
+    queue.push('first');
+    await settle();
+    queue.push('odd');
+    queue.push('urgent');
+    await sender.release();
+    await sender.release();
+    expect(sender.items()).toEqual(['first', 'urgent', 'odd']);
+  });
+});
