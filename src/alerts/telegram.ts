@@ -11,6 +11,7 @@ import { setTimeout as sleepTimer } from 'node:timers/promises';
 import { log } from '../log.js';
 import { redactText, registerSecrets } from '../redact.js';
 import { formatTelegram } from './format.js';
+import { DELIVERY_RANK, MAX_ROUTINE_WAITING, deliveryRank } from './priority.js';
 import { DeliveryQueue } from './queue.js';
 import type { AlertSink, DeliveryObserver, FailureReason, Notification, SinkLogger } from './types.js';
 
@@ -22,7 +23,7 @@ export interface TelegramSinkOptions {
   staging?: boolean;
   observer?: DeliveryObserver;
   logger?: SinkLogger;
-  /** Notifications waiting (beyond it the oldest is dropped). */
+  /** Notifications waiting (beyond it the least urgent, oldest first, is dropped). */
   capacity?: number;
   requestTimeoutMs?: number;
   /** Attempts per message part, the first included, whatever the reason for retrying. */
@@ -53,6 +54,11 @@ export const TELEGRAM_DEFAULTS = {
 
 // Telegram tokens are `<bot id>:<secret>`; anything else (a slash, a query) would change the URL.
 const TOKEN_SHAPE = /^[A-Za-z0-9:_-]+$/;
+/**
+ * While notices are being dropped and more are waiting, at most one "N notices dropped" message
+ * per this interval; once nothing urgent waits, the summary goes after the current message.
+ */
+export const DROP_SUMMARY_INTERVAL_MS = 30_000;
 const MAX_DETAIL_CHARS = 200;
 const MAX_RESPONSE_CHARS = 64 * 1024;
 
@@ -110,6 +116,10 @@ function retryAfterMs(payload: unknown, headers: Headers): number | undefined {
   return undefined;
 }
 
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
 class TelegramSink implements AlertSink {
   readonly name = 'telegram';
 
@@ -133,6 +143,10 @@ class TelegramSink implements AlertSink {
   // the log sink already has one line per alert.
   private failingSince: FailureReason | null = null;
   private overflowing = false;
+  // Dropped since the last summary message, and when the first of them was.
+  private droppedRoutine = 0;
+  private droppedOther = 0;
+  private droppingSince = 0;
 
   constructor(opts: TelegramSinkOptions) {
     const token = String(opts.token ?? '').trim();
@@ -160,8 +174,10 @@ class TelegramSink implements AlertSink {
     this.random = opts.random ?? Math.random;
     this.queue = new DeliveryQueue<Notification>({
       capacity: positive(opts.capacity, TELEGRAM_DEFAULTS.capacity),
-      send: (n) => this.deliverNow(n),
-      onDrop: () => this.onDrop(),
+      rank: deliveryRank,
+      rankCapacity: (rank) => (rank === DELIVERY_RANK.routine ? MAX_ROUTINE_WAITING : Number.POSITIVE_INFINITY),
+      send: (n) => this.deliverThenSummarise(n),
+      onDrop: (n) => this.onDrop(n),
     });
   }
 
@@ -193,16 +209,54 @@ class TelegramSink implements AlertSink {
     }
   }
 
-  private onDrop(): void {
+  private onDrop(n: Notification): void {
     this.report(() => this.observer.dropped());
+    if (this.droppedRoutine + this.droppedOther === 0) this.droppingSince = this.now();
+    if (n.routine) this.droppedRoutine++;
+    else this.droppedOther++;
     if (!this.overflowing) {
       this.overflowing = true;
       this.report(() =>
-        this.logger.warn('Telegram alert queue full: dropping the oldest alerts (counted in metrics)', {
+        this.logger.warn('Telegram alert queue full: dropping the least urgent alerts, routine notices first (counted in metrics)', {
           component: 'alert_system',
         }),
       );
     }
+  }
+
+  private async deliverThenSummarise(n: Notification): Promise<void> {
+    await this.deliverNow(n);
+    const summary = this.dropSummary();
+    if (summary) await this.deliverNow(summary);
+  }
+
+  /** The "N notices dropped" message, when it is due: never ahead of anything above info. */
+  private dropSummary(): Notification | undefined {
+    const dropped = this.droppedRoutine + this.droppedOther;
+    if (dropped === 0) return undefined;
+    const next = this.queue.nextRank();
+    if (next !== undefined && (next < DELIVERY_RANK.info || this.now() - this.droppingSince < DROP_SUMMARY_INTERVAL_MS)) {
+      return undefined;
+    }
+    const routine = this.droppedRoutine;
+    const other = this.droppedOther;
+    this.droppedRoutine = 0;
+    this.droppedOther = 0;
+    const what = [
+      routine > 0 ? `${routine} trade notice${routine === 1 ? '' : 's'}` : undefined,
+      other > 0 ? `${other} alert${other === 1 ? '' : 's'}` : undefined,
+    ].filter(Boolean);
+    return {
+      kind: 'event',
+      rule: 'AlertsDropped',
+      component: 'alert_system',
+      severity: 'info',
+      title: `${what.join(' and ')} dropped`,
+      description:
+        'Telegram could not keep up, so the least urgent notices were not sent (alerts of the bot’s conditions go first); every one of them is in the plugin’s log.',
+      silent: true,
+      at: Date.now(),
+    };
   }
 
   private async deliverNow(n: Notification): Promise<void> {
@@ -253,7 +307,8 @@ class TelegramSink implements AlertSink {
       return;
     }
     this.report(() => this.observer.failed(verdict.reason));
-    this.report(() => this.observer.lastDelivery(false));
+    // Unconfirmed is a 2xx: the channel works, whatever became of the body.
+    this.report(() => this.observer.lastDelivery(verdict.reason === 'unconfirmed'));
     if (this.failingSince !== verdict.reason) {
       this.failingSince = verdict.reason;
       const meta: Record<string, unknown> = {
@@ -300,7 +355,7 @@ class TelegramSink implements AlertSink {
     const onStop = (): void => request.abort();
     this.stopped.signal.addEventListener('abort', onStop, { once: true });
     try {
-      let response: Response;
+      let response: Response | undefined;
       let text: string;
       try {
         response = await this.fetchImpl(this.url, {
@@ -315,18 +370,27 @@ class TelegramSink implements AlertSink {
         text = await response.text();
       } catch (error) {
         if (this.stopped.signal.aborted) return { kind: 'aborted' };
+        // Telegram said 2xx before the body broke off: the message was most likely posted, and
+        // sending it again would post it twice. At most once.
+        if (response !== undefined && isSuccess(response.status)) {
+          return { kind: 'fail', reason: 'unconfirmed', detail: `HTTP ${response.status}, then the answer ${timedOut ? 'stalled' : 'broke off'}` };
+        }
         if (timedOut) return { kind: 'retry', reason: 'timeout', detail: `no answer within ${this.requestTimeoutMs} ms` };
         const code = errorCode(error);
         return { kind: 'retry', reason: 'network', ...(code ? { detail: code } : {}) };
       }
       const start = this.now();
       let payload: unknown;
+      let parsed = true;
       try {
         payload = text.length <= MAX_RESPONSE_CHARS ? JSON.parse(text) : undefined;
       } catch {
-        payload = undefined;
+        parsed = false;
       }
       addBusy(this.now() - start);
+      if (!parsed && isSuccess(response.status)) {
+        return { kind: 'fail', reason: 'unconfirmed', detail: `HTTP ${response.status} with an answer that is not JSON` };
+      }
       return this.classify(response.status, payload, response.headers);
     } finally {
       clearTimeout(timer);
@@ -336,7 +400,7 @@ class TelegramSink implements AlertSink {
 
   private classify(status: number, payload: unknown, headers: Headers): Attempt {
     const detail = telegramDescription(payload) ?? `HTTP ${status}`;
-    if (status >= 200 && status < 300) {
+    if (isSuccess(status)) {
       // Accepted means Telegram said so; a 2xx from anything else (a proxy page) is not delivery.
       const ok = typeof payload === 'object' && payload !== null && (payload as { ok?: unknown }).ok === true;
       return ok ? { kind: 'ok' } : { kind: 'fail', reason: 'rejected', detail };

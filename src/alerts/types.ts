@@ -37,8 +37,12 @@ export interface AlertSink {
   close(): void;
 }
 
-/** Why Telegram did not accept a notification; one value per `failed` call (a metric label: keep it bounded). */
-export const FAILURE_REASONS = ['timeout', 'network', 'rate_limited', 'http_4xx', 'http_5xx', 'rejected'] as const;
+/**
+ * Why Telegram did not accept a notification; one value per `failed` call (a metric label: keep it
+ * bounded). `unconfirmed`: Telegram answered 2xx but its body could not be read or parsed; the
+ * message was probably delivered, so it is not sent again.
+ */
+export const FAILURE_REASONS = ['timeout', 'network', 'rate_limited', 'http_4xx', 'http_5xx', 'rejected', 'unconfirmed'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 /**
@@ -50,7 +54,7 @@ export interface DeliveryObserver {
   sent(severity: Severity): void;
   /** Given up on: after the retries the reason allowed, or at once for a client error. */
   failed(reason: FailureReason): void;
-  /** Pushed out of a full queue by a newer notification, never attempted. */
+  /** Pushed out of a full queue by a more urgent or newer notification, never attempted. */
   dropped(): void;
   /** Outcome of the latest notification that reached a verdict. */
   lastDelivery(ok: boolean): void;

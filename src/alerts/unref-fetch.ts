@@ -25,20 +25,39 @@ export const unrefFetch: typeof fetch = (input, init = {}) =>
     const body = typeof init.body === 'string' ? init.body : undefined;
     if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     const req = client.request(url, { method: init.method ?? 'GET', headers, agent: false }, (res) => {
+      const responseHeaders = new Headers();
+      for (const [key, value] of Object.entries(res.headers)) {
+        if (typeof value === 'string') responseHeaders.set(key, value);
+        else if (Array.isArray(value)) for (const v of value) responseHeaders.append(key, v);
+      }
+      const status = res.statusCode ?? 0;
+      // Response refuses these statuses a body; the sink only needs the status then.
+      const noBody = status === 204 || status === 304 || status < 200;
+      // Resolved at the headers, as fetch is: the caller learns the status even when the body
+      // then breaks off (a 200 whose body never arrives was most likely delivered).
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        const responseHeaders = new Headers();
-        for (const [key, value] of Object.entries(res.headers)) {
-          if (typeof value === 'string') responseHeaders.set(key, value);
-          else if (Array.isArray(value)) for (const v of value) responseHeaders.append(key, v);
-        }
-        const status = res.statusCode ?? 0;
-        // Response refuses these statuses a body; the sink only needs the status then.
-        const noBody = status === 204 || status === 304 || status < 200;
-        resolve(new Response(noBody ? null : Buffer.concat(chunks), { status: status < 200 ? 599 : status, headers: responseHeaders }));
+      const responseBody = new ReadableStream<Uint8Array>({
+        start(controller) {
+          let settled = false;
+          const fail = (error: unknown): void => {
+            if (settled) return;
+            settled = true;
+            controller.error(error);
+          };
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', fail);
+          res.on('close', () => {
+            if (!res.complete) fail(new Error('the answer broke off before its end'));
+          });
+          res.on('end', () => {
+            if (settled) return;
+            settled = true;
+            if (chunks.length > 0) controller.enqueue(Buffer.concat(chunks));
+            controller.close();
+          });
+        },
       });
+      resolve(new Response(noBody ? null : responseBody, { status: status < 200 ? 599 : status, headers: responseHeaders }));
     });
     req.on('socket', (socket) => socket.unref());
     req.on('error', reject);

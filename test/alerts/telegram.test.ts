@@ -18,6 +18,11 @@ const TOKEN = 'FAKE:tok3n-that-must-never-be-logged';
 type Reply =
   | { status: number; body?: unknown; headers?: Record<string, string> }
   | { hang: true }
+  /**
+   * The status (200 unless given) and the start of an ok body, then the connection is cut (`cut`)
+   * or left open for ever (`stall`); or a whole body that is not JSON (`garbled`).
+   */
+  | { okThen: 'cut' | 'stall' | 'garbled'; status?: number }
   | { gate: Promise<void>; then: { status: number; body?: unknown } };
 
 interface Recorded {
@@ -81,6 +86,18 @@ class FakeTelegram {
     const reply = this.script.shift() ?? this.fallback;
     if ('hang' in reply) {
       this.hanging.add(res);
+      return;
+    }
+    if ('okThen' in reply) {
+      const body = reply.okThen === 'garbled' ? 'ok' : JSON.stringify({ ok: true, result: { message_id: 1 } });
+      res.writeHead(reply.status ?? 200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+      if (reply.okThen === 'garbled') {
+        res.end(body);
+        return;
+      }
+      res.write(body.slice(0, 5));
+      if (reply.okThen === 'cut') setTimeout(() => res.destroy(), 20);
+      else this.hanging.add(res);
       return;
     }
     let answer: { status: number; body?: unknown; headers?: Record<string, string> } = reply as never;
@@ -398,9 +415,10 @@ describe('Telegram sink: a server that never answers', () => {
     expect(observer.seen.dropped).toBe(1);
     release();
     await s.drain(5_000);
-    const titles = telegram.texts().map((t) => /<b>CRITICAL: (.*?)<\/b>/.exec(t)?.[1]);
-    expect(titles).toEqual(['first', 'third', 'fourth']);
-    expect(observer.seen.sent).toHaveLength(3);
+    const titles = telegram.texts().map((t) => /<b>(?:CRITICAL: )?(.*?)<\/b>/.exec(t)?.[1]);
+    // The drop is told once the queue has emptied, after everything that was waiting.
+    expect(titles).toEqual(['first', 'third', 'fourth', '1 alert dropped']);
+    expect(observer.seen.sent).toEqual(['critical', 'critical', 'critical', 'info']);
     expect(logger.lines.filter((l) => l.includes('queue full'))).toHaveLength(1);
   });
 
@@ -479,8 +497,8 @@ describe('Telegram sink: never hurts the bot', () => {
       s.deliver(notification({ title: 'delivered' }));
     }).not.toThrow();
     await s.drain(5_000);
-    const titles = telegram.texts().map((t) => /<b>CRITICAL: (.*?)<\/b>/.exec(t)?.[1]);
-    expect(titles).toEqual(['refused', 'delivered']);
+    const titles = telegram.texts().map((t) => /<b>(?:CRITICAL: )?(.*?)<\/b>/.exec(t)?.[1]);
+    expect(titles).toEqual(['refused', 'delivered', '1 alert dropped']);
   });
 
   it('logs a failing Telegram once per change of state, and its recovery', async () => {
@@ -492,6 +510,114 @@ describe('Telegram sink: never hurts the bot', () => {
     expect(observer.seen.sent).toEqual(['critical']);
     expect(logger.lines.filter((l) => l.startsWith('warn'))).toHaveLength(1);
     expect(logger.lines.filter((l) => l.includes('recovered'))).toHaveLength(1);
+  });
+});
+
+describe('Telegram sink: at most once once Telegram said 2xx', () => {
+  it('does not send again when the 200 answer breaks off, and counts it unconfirmed', async () => {
+    telegram.reply({ okThen: 'cut' });
+    const s = sink();
+    s.deliver(notification());
+    await s.drain(5_000);
+    expect(telegram.requests).toHaveLength(1);
+    expect(observer.seen.failed).toEqual(['unconfirmed']);
+    expect(observer.seen.sent).toEqual([]);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('does not send again when the 200 answer stalls past the request timeout', async () => {
+    telegram.reply({ okThen: 'stall' });
+    const s = sink({ requestTimeoutMs: 200 });
+    s.deliver(notification());
+    await s.drain(5_000);
+    expect(telegram.requests).toHaveLength(1);
+    expect(observer.seen.failed).toEqual(['unconfirmed']);
+  });
+
+  it('does not send again when the 200 answer is not JSON', async () => {
+    telegram.reply({ okThen: 'garbled' });
+    const s = sink();
+    s.deliver(notification());
+    await s.drain(5_000);
+    expect(telegram.requests).toHaveLength(1);
+    expect(observer.seen.failed).toEqual(['unconfirmed']);
+  });
+
+  it('still retries a 5xx whose body breaks off', async () => {
+    telegram.reply({ okThen: 'cut', status: 502 });
+    const s = sink();
+    s.deliver(notification());
+    await s.drain(5_000);
+    expect(telegram.requests).toHaveLength(2);
+    expect(observer.seen.sent).toEqual(['critical']);
+  });
+});
+
+describe('Telegram sink: delivery by priority when Telegram cannot keep up', () => {
+  const routine = (i: number): Notification =>
+    notification({ kind: 'event', rule: 'TradeExecuted', severity: 'info', routine: true, title: `fill ${i}`, silent: true });
+  const headline = (text: string): string | undefined => /<b>(?:[A-Z]+: )?(.*?)<\/b>/.exec(text)?.[1];
+
+  it('sends a critical alert right after the message in flight, ahead of the routine backlog, and sums up the routine drops', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    telegram.reply({ gate, then: OK });
+    const s = sink();
+    s.deliver(routine(0));
+    await waitFor(() => telegram.requests.length === 1);
+    for (let i = 1; i <= 25; i++) s.deliver(routine(i));
+    s.deliver(notification({ title: 'Daily loss limit reached' }));
+    release();
+    await s.drain(5_000);
+    const titles = telegram.texts().map(headline);
+    expect(titles[1]).toBe('Daily loss limit reached');
+    // At most MAX_ROUTINE_WAITING (20) fills wait; the 5 oldest went, and say so once, last.
+    expect(titles.slice(2, -1)).toEqual(Array.from({ length: 20 }, (_, i) => `fill ${i + 6}`));
+    expect(titles.at(-1)).toBe('5 trade notices dropped');
+    expect(observer.seen.dropped).toBe(5);
+  });
+
+  it('never drops a critical alert while a lower one waits', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    telegram.reply({ gate, then: OK });
+    const s = sink({ capacity: 3 });
+    s.deliver(notification({ title: 'in flight' }));
+    await waitFor(() => telegram.requests.length === 1);
+    s.deliver(notification({ title: 'critical 1' }));
+    s.deliver(notification({ kind: 'event', rule: 'MonitoringCircuitBreakerTripped', title: 'own breaker' }));
+    s.deliver(notification({ severity: 'warning', title: 'warning' }));
+    s.deliver(notification({ title: 'critical 2' }));
+    s.deliver(notification({ title: 'critical 3' }));
+    release();
+    await s.drain(5_000);
+    const titles = telegram.texts().map(headline);
+    expect(titles).toEqual(['in flight', 'critical 1', 'critical 2', 'critical 3', '2 alerts dropped']);
+  });
+
+  it('under a sustained flood, sums up the drops once per interval instead of after every message', async () => {
+    let clock = 0;
+    const gates = Array.from({ length: 2 }, () => {
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      return { gate, open };
+    });
+    telegram.reply(...gates.map(({ gate }) => ({ gate, then: OK })));
+    const s = sink({ now: () => clock });
+    s.deliver(routine(0));
+    await waitFor(() => telegram.requests.length === 1);
+    for (let i = 1; i <= 22; i++) s.deliver(routine(i)); // the 2 oldest waiting are dropped, at clock 0
+    clock = 29_999;
+    gates[0]!.open();
+    await waitFor(() => telegram.requests.length === 2);
+    clock = 30_000;
+    gates[1]!.open();
+    await s.drain(5_000);
+    const titles = telegram.texts().map(headline);
+    // Not after fill 0 (the interval had not passed), but after fill 3, though fills still waited.
+    expect(titles.slice(0, 3)).toEqual(['fill 0', 'fill 3', '2 trade notices dropped']);
+    expect(titles.filter((t) => t?.includes('dropped'))).toHaveLength(1);
+    expect(titles).toHaveLength(3 + 19);
   });
 });
 
