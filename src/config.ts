@@ -5,10 +5,13 @@
 export type MemoryComponent = 'wallet_monitor' | 'scanner' | 'trade_executor' | 'total_system';
 
 const NOTIFY_MODES = ['on', 'silent', 'off'] as const;
+// `failures`: failed trades only (with sound), fills and other routine outcomes not sent.
+const TRADE_NOTIFY_MODES = [...NOTIFY_MODES, 'failures'] as const;
 const BOT_ENVS = ['production', 'staging', 'development'] as const;
 const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 
 export type NotifyMode = (typeof NOTIFY_MODES)[number];
+export type TradeNotifyMode = (typeof TRADE_NOTIFY_MODES)[number];
 export type BotEnv = (typeof BOT_ENVS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -313,8 +316,8 @@ export const CONFIG_FIELDS = [
     env: 'ALERT_ON_TRADE',
     kind: 'enum',
     default: 'on',
-    values: NOTIFY_MODES,
-    description: 'Notify on trade executions: on, silent (no sound) or off.',
+    values: TRADE_NOTIFY_MODES,
+    description: 'Notify on trade executions: on, silent (no sound), failures (failed trades only) or off.',
   },
   {
     key: 'alertOnError',
@@ -451,7 +454,7 @@ export interface MonitoringConfig {
   telegramBotToken: string | undefined;
   telegramChatId: string | undefined;
   telegramApiUrl: string;
-  alertOnTrade: NotifyMode;
+  alertOnTrade: TradeNotifyMode;
   alertOnError: NotifyMode;
   alertOnCircuitBreaker: NotifyMode;
   botEnv: BotEnv;

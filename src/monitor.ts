@@ -14,6 +14,7 @@ import { isFailure, type SelfActivity } from './model.js';
 import { createLogSink } from './alerts/log-sink.js';
 import { Notifier, type Draft } from './alerts/notifier.js';
 import { createTelegramSink } from './alerts/telegram.js';
+import { createTradeNotices, isRoutineOutcome, tradeModes } from './alerts/trade-notices.js';
 import type { AlertSink, DeliveryObserver } from './alerts/types.js';
 import { AlertHistory, type Decision } from './evaluate/alert-history.js';
 import { MonitoringCircuitBreaker, type BreakerTransition } from './evaluate/breaker.js';
@@ -27,7 +28,6 @@ import { requireBearer } from './http/auth.js';
 import { healthRoutes } from './http/health.js';
 import { metricsRoute } from './http/metrics.js';
 import { startServer, type RunningServer } from './http/server.js';
-import { deferred } from './defer.js';
 import { installExitHooks, type ExitHooks } from './lifecycle.js';
 import { MeasurementBatch } from './telemetry/batch.js';
 import { BotState } from './telemetry/bot-state.js';
@@ -35,9 +35,8 @@ import { EventLoopDelay } from './telemetry/event-loop.js';
 import { gaugeReaders } from './telemetry/gauges.js';
 import { createInstruments } from './telemetry/instruments.js';
 import { parseApiHosts } from './telemetry/http-clients.js';
-import { subscribe, type TradeEvent } from './telemetry/subscribers.js';
+import { subscribe } from './telemetry/subscribers.js';
 import { instrumentClobClient, type ClobInstrumentation } from './instrument/clob-client.js';
-import { shortAddress } from './redact.js';
 import { BreakerAwareSampler, samplerFromEnv } from './telemetry/sampler.js';
 import { sdkDisabled, startSdk, type StartedSdk } from './telemetry/sdk.js';
 
@@ -66,8 +65,6 @@ type Global = typeof globalThis & { [INSTANCE]?: Promise<Monitor | undefined> };
 /** Time the first cycle may take before /metrics and /health answer without it. */
 const FIRST_CYCLE_WAIT_MS = 2_000;
 const MIB = 1024 * 1024;
-/** Trade notices beyond this rate are counted as suppressed instead of logged and sent. */
-const MAX_TRADE_NOTICES_PER_SECOND = 10;
 
 /**
  * Starts monitoring once per process: a second call (the preload and the bot's own code both
@@ -267,33 +264,20 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
 
   // Trade notices are formatted and logged on the next turn of the loop, never inside the bot's
   // traceTradeExecution call.
-  // A bot in a tight loop must not turn into thousands of log lines and messages a second.
-  let noticeWindow = 0;
-  let noticesInWindow = 0;
-  const trades = deferred<TradeEvent>(
-    (trade) => {
-      if (breaker.state.tripped) return; // shedding: per-event notices are monitoring's own work
-      const second = Math.floor(monotonic() / 1000);
-      if (second !== noticeWindow) {
-        noticeWindow = second;
-        noticesInWindow = 0;
-      }
-      if (++noticesInWindow > MAX_TRADE_NOTICES_PER_SECOND) {
-        counters.alertsSuppressed.add(1);
-        return;
-      }
-      const draft = tradeDraft(trade);
-      if (draft) notifier.notify(draft, config.alertOnTrade);
-    },
-    1_000,
-    () => counters.alertsDropped.add(1),
-    (error) => log().warn(`trade notice failed: ${String(error)}`),
-  );
+  const trades = createTradeNotices({
+    notify: (draft, mode) => notifier.notify(draft, mode),
+    mode: config.alertOnTrade,
+    shed: () => breaker.state.tripped,
+    onSuppressed: () => counters.alertsSuppressed.add(1),
+    onBufferDrop: () => counters.alertsDropped.add(1),
+    onError: (error) => log().warn(`trade notice failed: ${String(error)}`),
+    monotonic,
+  });
   // A trade that went through is a debug line in the log: with Telegram not taking trade notices
   // and the log above debug, nobody would read its notice, so none is built (it was most of the
   // plugin's own CPU at a steady trading pace).
   const executedNoticeWanted =
-    (telegram !== undefined && config.alertOnTrade !== 'off') || log().isLevelEnabled('debug');
+    (telegram !== undefined && tradeModes(config.alertOnTrade).routine !== 'off') || log().isLevelEnabled('debug');
   const { hosts: apiHosts, warnings: apiHostWarnings } = parseApiHosts(config.apiHosts);
   for (const warning of apiHostWarnings) log().warn(warning);
   const unsubscribe = subscribe({
@@ -307,7 +291,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     batch: measurements,
     onTrade: config.alertEnabled
       ? (trade) => {
-          if (isFailure(trade.outcome) || (executedNoticeWanted && Object.hasOwn(ROUTINE_TITLES, trade.outcome))) trades.push(trade);
+          if (isFailure(trade.outcome) || (executedNoticeWanted && isRoutineOutcome(trade.outcome))) trades.push(trade);
         }
       : undefined,
     onError: (where, error) => log().warn(`subscriber ${where} failed: ${String(error)}`),
@@ -528,35 +512,4 @@ function breakerDraft(transition: BreakerTransition, resettable: boolean): Draft
         description: `${transition.reason}; monitoring resumed`,
       };
   }
-}
-
-/** Trade outcomes worth a routine notice (a debug line, Telegram per ALERT_ON_TRADE), by title; a failure is always one. */
-const ROUTINE_TITLES: Readonly<Record<string, string>> = {
-  filled: 'Copied trade filled',
-  success: 'Copied trade executed',
-  resting: 'Copied order resting on the book',
-  delayed: 'Copied order delayed by the exchange',
-  unfilled: 'Copied order not filled',
-};
-
-/** A copied trade: executed, resting, unfilled or failed; skipped and unclassified ones are not news, nor a cancel that went through. */
-function tradeDraft(trade: TradeEvent): Draft | undefined {
-  const { order, operation, side, outcome, seconds } = trade;
-  const failed = isFailure(outcome);
-  if (!failed && (operation === 'cancel' || !Object.hasOwn(ROUTINE_TITLES, outcome))) return undefined;
-  const parts = [
-    typeof order.market === 'string' ? `market ${shortAddress(order.market)}` : undefined,
-    `${operation === 'cancel' ? 'cancel' : side.toUpperCase()}${typeof order.size === 'number' ? ` ${order.size}` : ''}${typeof order.price === 'number' ? ` @ ${order.price}` : ''}`,
-    typeof order.sourceWallet === 'string' ? `copied from ${shortAddress(order.sourceWallet)}` : undefined,
-    `${Math.round(seconds * 1000)} ms`,
-  ].filter(Boolean);
-  return {
-    kind: 'event',
-    ...(failed ? {} : { routine: true }),
-    rule: failed ? 'TradeFailed' : 'TradeExecuted',
-    component: 'trade_executor',
-    severity: failed ? 'warning' : 'info',
-    title: failed ? `${operation === 'cancel' ? 'Cancel' : 'Copied trade'} ${outcome}` : ROUTINE_TITLES[outcome]!,
-    description: `${parts.join(', ')}${trade.error ? `; ${trade.error}` : ''}`,
-  };
 }

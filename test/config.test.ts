@@ -312,7 +312,7 @@ describe('the error', () => {
     const error = configError({ METRICS_PORT: '80', ALERT_ON_TRADE: 'loud' });
     expect(error.message).toBe(
       'invalid configuration: METRICS_PORT="80" (expected an integer from 1024 to 65535); ' +
-        'ALERT_ON_TRADE="loud" (expected one of on, silent, off)',
+        'ALERT_ON_TRADE="loud" (expected one of on, silent, off, failures)',
     );
   });
 

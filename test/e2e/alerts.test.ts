@@ -182,13 +182,14 @@ describe('trade notices in the log', () => {
     // Notices are written on a later turn of the loop than the trade is counted.
     const enough = (): boolean => {
       const lines = noticeLines(bot);
-      return lines.filter((l) => l.rule === 'TradeFailed').length >= 2 && (executedLevel === undefined || lines.length >= 7);
+      return lines.filter((l) => l.rule === 'TradeFailed').length >= 1 && (executedLevel === undefined || lines.length >= 6);
     };
     for (const until = Date.now() + 3_000; !enough() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
     const notices = noticeLines(bot);
     const executed = notices.filter((l) => l.rule === 'TradeExecuted');
     const failed = notices.filter((l) => l.rule === 'TradeFailed');
-    expect(failed.length).toBeGreaterThanOrEqual(2);
+    // Failures are coalesced: the first at once, the rest of its window in one digest later.
+    expect(failed).toHaveLength(1);
     expect(new Set(failed.map((l) => l.level))).toEqual(new Set(['warn']));
     if (executedLevel === undefined) expect(executed).toEqual([]);
     else {
