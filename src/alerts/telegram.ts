@@ -253,7 +253,7 @@ class TelegramSink implements AlertSink {
       severity: 'info',
       title: `${what.join(' and ')} dropped`,
       description:
-        'Telegram could not keep up, so the least urgent notices were not sent (alerts of the bot’s conditions go first); every one of them is in the plugin’s log.',
+        'Telegram could not keep up, so the least urgent notices were not sent (alerts of the bot’s conditions go first). Each went to the plugin’s log, trade notices at debug level.',
       silent: true,
       at: Date.now(),
     };
