@@ -282,7 +282,7 @@ class TelegramSink implements AlertSink {
             link_preview_options: { is_disabled: true },
           }),
         );
-        verdict = await this.sendPart(body, (ms) => (busyMs += ms));
+        verdict = await this.sendPart(body, deliveryRank(n), (ms) => (busyMs += ms));
         // A later part after a failed one would read as a message with its start missing.
         if (verdict.kind !== 'ok') break;
       }
@@ -324,11 +324,14 @@ class TelegramSink implements AlertSink {
     }
   }
 
-  private async sendPart(body: string, addBusy: (ms: number) => void): Promise<Verdict> {
+  private async sendPart(body: string, rank: number, addBusy: (ms: number) => void): Promise<Verdict> {
     for (let attempt = 1; ; attempt++) {
       const result = await this.attempt(body, addBusy);
       if (result.kind === 'ok' || result.kind === 'aborted') return result;
-      if (result.kind === 'fail' || attempt >= this.maxAttempts) {
+      // Retrying a routine notice (backoffs, timeouts: up to minutes) would hold a more urgent
+      // message behind it: the routine one gives way instead.
+      const outranked = rank === DELIVERY_RANK.routine && (this.queue.nextRank() ?? rank) < rank;
+      if (result.kind === 'fail' || attempt >= this.maxAttempts || outranked) {
         return { kind: 'fail', reason: result.reason, attempts: attempt, ...(result.detail ? { detail: result.detail } : {}) };
       }
       const wait = result.waitMs ?? this.backoff(attempt);

@@ -577,6 +577,30 @@ describe('Telegram sink: delivery by priority when Telegram cannot keep up', () 
     expect(observer.seen.dropped).toBe(5);
   });
 
+  it('stops retrying a routine notice once a more urgent message waits', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    telegram.reply({ gate, then: SERVER_ERROR });
+    const s = sink();
+    s.deliver(routine(1));
+    await waitFor(() => telegram.requests.length === 1);
+    s.deliver(notification({ title: 'Daily loss limit reached' }));
+    release();
+    await s.drain(5_000);
+    expect(telegram.texts().map(headline)).toEqual(['fill 1', 'Daily loss limit reached']);
+    expect(observer.seen.failed).toEqual(['http_5xx']);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('retries a routine notice as usual while nothing more urgent waits', async () => {
+    telegram.reply(SERVER_ERROR);
+    const s = sink();
+    s.deliver(routine(1));
+    await s.drain(5_000);
+    expect(telegram.texts().map(headline)).toEqual(['fill 1', 'fill 1']);
+    expect(observer.seen.sent).toEqual(['info']);
+  });
+
   it('never drops a critical alert while a lower one waits', async () => {
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
