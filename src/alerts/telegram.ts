@@ -318,9 +318,11 @@ class TelegramSink implements AlertSink {
         rule: n.rule,
       };
       if (verdict.detail !== undefined) meta.detail = verdict.detail;
-      this.report(() =>
-        this.logger.warn(`Telegram did not accept an alert (${verdict.reason}); alerts still go to the log`, meta),
-      );
+      const text =
+        verdict.reason === 'unconfirmed'
+          ? 'Telegram answered 2xx, then its answer broke off (unconfirmed): the alert was most likely posted and is not sent again'
+          : `Telegram did not accept an alert (${verdict.reason}); alerts still go to the log`;
+      this.report(() => this.logger.warn(text, meta));
     }
   }
 
