@@ -8,11 +8,16 @@
  * within two evaluation intervals and two Telegram round trips of the report. The routine backlog
  * is bounded and its drops are told in one "N trade notices dropped" message; the failed trades
  * arrive as the first one at once and then a digest, not one message per failure.
+ *
+ * And at most once: a Telegram that answers 200 and then cuts the body off receives the alert
+ * once, not once per retry.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FAILED_TRADE_DIGEST_WINDOW_MS } from '../../src/alerts/trade-notices.js';
 import { killAll, spawnBot } from '../e2e/harness.js';
-import { CRASH_TEXT, ScriptedTelegram, TOKEN, until, uniquePort } from './support-alerting-export.js';
+import { CRASH_TEXT, ScriptedTelegram, TOKEN, sleep, until, uniquePort } from './support-alerting-export.js';
 
 const TELEGRAM_DELAY_MS = 1_000;
 const EVALUATION_INTERVAL_S = 5;
@@ -45,7 +50,7 @@ afterAll(async () => {
 });
 
 describe('Telegram answering in 1 s while trades fail fast', () => {
-  it('delivers the critical daily-loss alert within its bound, sums up the routine drops, and sends failed trades as first + digest', async () => {
+  it.concurrent('delivers the critical daily-loss alert within its bound, sums up the routine drops, and sends failed trades as first + digest', async ({ expect }) => {
     const telegram = await new ScriptedTelegram().start();
     telegrams.push(telegram);
     telegram.behaviour = { kind: 'slow', delayMs: TELEGRAM_DELAY_MS };
@@ -105,6 +110,52 @@ describe('Telegram answering in 1 s while trades fail fast', () => {
       expect(bot.output()).not.toMatch(CRASH_TEXT);
     } finally {
       bot.kill('SIGKILL');
+    }
+  }, 60_000);
+
+  it.concurrent('sends an alert whose 200 answer broke off only once', async ({ expect }) => {
+    // 200, the start of the body, then the connection is cut: the message was posted.
+    const requests: number[] = [];
+    const server: Server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        requests.push(Date.now());
+        const body = JSON.stringify({ ok: true, result: { message_id: requests.length } });
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': String(body.length) });
+        res.write(body.slice(0, 5));
+        setTimeout(() => res.destroy(), 20);
+      });
+    });
+    const port = await uniquePort();
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const bot = spawnBot({
+      eval: `
+import { reportDailyPnl } from 'polymarket-bot-monitoring/probe';
+reportDailyPnl({ pnlUsd: -200, startingBalanceUsd: 1000 });
+setInterval(() => {}, 1000);
+`,
+      env: {
+        METRICS_PORT: String(await uniquePort()),
+        DASHBOARD_PORT: String(await uniquePort()),
+        MONITOR_INTERVAL_SECONDS: String(EVALUATION_INTERVAL_S),
+        CIRCUIT_BREAKER_ENABLED: 'false',
+        TELEGRAM_BOT_TOKEN: TOKEN,
+        TELEGRAM_CHAT_ID: '42',
+        TELEGRAM_API_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      },
+    });
+    try {
+      await until(() => (requests.length > 0 ? true : undefined), 'the daily-loss alert', 15_000);
+      // Four attempts with backoff (1 s, 2 s, 4 s, with jitter) would all be over by now.
+      await sleep(9_000);
+      console.log(`200 cut off: ${requests.length} request(s) for one alert`);
+      expect(requests).toHaveLength(1);
+      expect(bot.output()).toMatch(/unconfirmed/);
+      expect(bot.output()).not.toMatch(CRASH_TEXT);
+    } finally {
+      bot.kill('SIGKILL');
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   }, 60_000);
 });
