@@ -116,10 +116,61 @@ function lineFormat(opts: { json: boolean; colour: boolean }): winston.Logform.F
   })();
 }
 
-/** Writes finished lines; a failing stream loses the line, never the bot. */
+const ignoreStreamError = (): void => {};
+
+/**
+ * Writes finished lines; a failing stream loses the line, never the bot.
+ *
+ * A write to a closed pipe (the reader of stderr exited: EPIPE) fails asynchronously: the stream
+ * emits 'error', and with no listener Node turns that into an uncaught exception that kills the
+ * bot. The write's callback runs before that event, so the line's failure is answered there the
+ * way Node's own console answers it: a one-shot no-op listener, added only when nobody else
+ * listens. A bot with its own 'error' listener keeps it in charge, and a bot that writes to the
+ * closed stream itself still meets the error as it would unmonitored.
+ */
 class LineTransport extends Writable {
-  constructor(private readonly out: NodeJS.WritableStream) {
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly json: boolean,
+  ) {
     super({ objectMode: true });
+  }
+
+  /** Lines lost since this stream last took one, and the first error's code, for the line that reports the loss. */
+  private linesLost = 0;
+  private lostBecause: string | undefined;
+
+  private readonly afterWrite = (error?: Error | null): void => {
+    if (error) {
+      try {
+        if (this.out.listenerCount('error') === 0) this.out.once('error', ignoreStreamError);
+      } catch {
+        // A stream without listener bookkeeping: nothing more to do.
+      }
+      if (this.linesLost++ === 0) this.lostBecause = (error as NodeJS.ErrnoException).code ?? error.name;
+      return;
+    }
+    if (this.linesLost > 0) {
+      // Output works again: say once what went missing, then count afresh.
+      const lost = this.linesLost;
+      this.linesLost = 0;
+      const message = `${lost} monitoring log line(s) lost while the log stream was not writable (${this.lostBecause ?? 'error'})`;
+      const time = new Date().toISOString();
+      this.send(
+        this.json
+          ? `${safeJson({ level: 'warn', message, time, component: DEFAULT_COMPONENT })}\n`
+          : `${time} WARN [${DEFAULT_COMPONENT}] ${message}\n`,
+      );
+    }
+  };
+
+  private send(text: string): void {
+    try {
+      this.out.write(text, this.afterWrite);
+    } catch (error) {
+      // A destroyed stream can throw synchronously (ERR_STREAM_DESTROYED on some streams).
+      this.afterWrite(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   // winston checks for `log` to tell a modern transport from a legacy one.
@@ -134,12 +185,8 @@ class LineTransport extends Writable {
   }
 
   emitLine(info: Info): void {
-    try {
-      const line = info[MESSAGE];
-      if (typeof line === 'string') this.out.write(`${line}\n`);
-    } catch {
-      // Swallowed: a closed stderr must not turn a log line into a crash.
-    }
+    const line = info[MESSAGE];
+    if (typeof line === 'string') this.send(`${line}\n`);
   }
 }
 
@@ -151,7 +198,7 @@ function winstonOptions(opts: LoggerOptions, currentLevel: () => string): winsto
     levels: winston.config.npm.levels,
     exitOnError: false,
     format: winston.format.combine(redactFormat(currentLevel), lineFormat({ json, colour })),
-    transports: [new LineTransport(opts.stream ?? process.stderr) as unknown as winston.transport],
+    transports: [new LineTransport(opts.stream ?? process.stderr, json) as unknown as winston.transport],
   };
 }
 

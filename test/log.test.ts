@@ -352,3 +352,78 @@ describe('OpenTelemetry diag bridge', () => {
     expect(await lines()).toEqual([]);
   });
 });
+
+describe('a log stream that fails', () => {
+  /** A stream that refuses its first `failures` writes the way a closed pipe does: EPIPE, asynchronously. */
+  function brokenPipe(failures: number): { stream: Writable; written: string[] } {
+    const written: string[] = [];
+    let calls = 0;
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        if (calls++ < failures) {
+          callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+          return;
+        }
+        written.push(chunk.toString('utf8'));
+        callback();
+      },
+    });
+    return { stream, written };
+  }
+
+  it('swallows the stream error of a failed line instead of raising it (no error event without a listener)', async () => {
+    const { stream } = brokenPipe(Infinity);
+    const unhandled: unknown[] = [];
+    const onUncaught = (error: unknown): void => void unhandled.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const logger = createLogger({ level: 'info', json: true, stream });
+      logger.warn('first');
+      writeLine(logger, 'warn', 'second');
+      await settle();
+      await settle();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
+  it("leaves the stream's error to a listener the bot installed", async () => {
+    const { stream } = brokenPipe(1);
+    const seen: string[] = [];
+    stream.on('error', (error: NodeJS.ErrnoException) => seen.push(String(error.code)));
+    createLogger({ level: 'info', json: true, stream }).warn('lost');
+    await settle();
+    await settle();
+    expect(seen).toEqual(['EPIPE']);
+  });
+
+  it('says once, when the stream works again, how many lines were lost and why', async () => {
+    // Node's Writable stops after an error, so a real pipe that closed never comes back; the
+    // report is for streams that recover (a stream of the bot's that reconnects).
+    const written: string[] = [];
+    let calls = 0;
+    const flaky = {
+      write(text: string, callback: (error?: Error | null) => void): boolean {
+        if (calls++ < 2) queueMicrotask(() => callback(Object.assign(new Error('write EPIPE'), { code: 'EPIPE' })));
+        else {
+          written.push(text);
+          queueMicrotask(() => callback());
+        }
+        return true;
+      },
+      listenerCount: () => 1,
+      once: () => flaky,
+    } as unknown as NodeJS.WritableStream;
+    const logger = createLogger({ level: 'info', json: true, stream: flaky });
+    writeLine(logger, 'info', 'one');
+    writeLine(logger, 'info', 'two');
+    await settle();
+    writeLine(logger, 'info', 'three');
+    await settle();
+    writeLine(logger, 'info', 'four');
+    await settle();
+    const messages = written.map((line) => (JSON.parse(line) as Line).message);
+    expect(messages).toEqual(['three', '2 monitoring log line(s) lost while the log stream was not writable (EPIPE)', 'four']);
+  });
+});
