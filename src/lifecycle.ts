@@ -6,6 +6,14 @@
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 
+/**
+ * How long a bot without signal handlers of its own lives on after SIGTERM/SIGINT so the plugin
+ * can push out what is pending. Unmonitored it would die at once, and every moment it lives on it
+ * may still trade: the bound is the plugin's, not MONITORING_SHUTDOWN_TIMEOUT_MS, so no slow
+ * Telegram or collector can stretch it. 250 ms keeps the whole exit under 300 ms.
+ */
+export const SIGNAL_EXIT_BOUND_MS = 250;
+
 export interface ExitHooks {
   remove(): void;
 }
@@ -45,9 +53,14 @@ export interface ExitActions {
   readonly shutdown: () => Promise<void>;
   /** Pushes out what is pending (spans, metrics, alerts) and keeps monitoring running. */
   readonly flush: () => Promise<void>;
+  /**
+   * The process is about to die of a signal with the shutdown still running: synchronously write
+   * to the log what will not be delivered.
+   */
+  readonly abandon?: (signal: NodeJS.Signals) => void;
 }
 
-export function installExitHooks(actions: ExitActions, timeoutMs: number): ExitHooks {
+export function installExitHooks(actions: ExitActions, timeoutMs: number, signalBoundMs = SIGNAL_EXIT_BOUND_MS): ExitHooks {
   let shutDown: Promise<void> | undefined;
   const shutdownOnce = (onTimeout?: () => void): Promise<void> =>
     (shutDown ??= bounded(actions.shutdown, timeoutMs, true, onTimeout));
@@ -68,9 +81,19 @@ export function installExitHooks(actions: ExitActions, timeoutMs: number): ExitH
         void bounded(actions.flush, timeoutMs, false);
         return;
       }
-      // Without us Node would die of this signal now: flush (bounded), then die of it all the same.
+      // Without us Node would die of this signal now: flush for a moment, then die of it all the same.
       process.removeListener(signal, handler);
-      void shutdownOnce().then(() => process.kill(process.pid, signal));
+      const abandon = (): void => {
+        try {
+          actions.abandon?.(signal);
+        } catch {
+          // The process dies next whatever this did.
+        }
+      };
+      // Its own bound, whether or not a shutdown (at beforeExit, or the bot's call) already runs.
+      void bounded(() => shutdownOnce(), Math.min(timeoutMs, signalBoundMs), true, abandon).then(() =>
+        process.kill(process.pid, signal),
+      );
     };
     handlers.set(signal, handler);
     process.on(signal, handler);

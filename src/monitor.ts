@@ -419,6 +419,12 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
         trades.flush();
         await Promise.allSettled([notifier.drain(config.shutdownTimeoutMs), sdk.flush()]);
       },
+      abandon: (signal) => {
+        // Every alert is already a line in this log; what dies with the process is Telegram's
+        // copy (counted by the sink as it closes) and spans or metrics not yet exported.
+        log().warn(`${signal}: the bot exits now; monitoring stops without finishing its delivery (pending Telegram alerts and telemetry are dropped)`);
+        notifier.close();
+      },
     },
     config.shutdownTimeoutMs,
   );
