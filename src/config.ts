@@ -130,7 +130,7 @@ export const CONFIG_FIELDS = [
     min: 0.1,
     max: 5,
     warnAbove: { value: 1, text: '1 % of one core' },
-    description: "Budget for the plugin's own CPU use, in % of one core.",
+    description: "Budget for the plugin's own CPU (its measured self time), in % of one core; over it for 3 cycles trips the monitoring circuit breaker.",
   },
   {
     key: 'maxMemoryMb',
@@ -140,7 +140,7 @@ export const CONFIG_FIELDS = [
     min: 50,
     max: 500,
     warnAbove: { value: 100, text: '100 MB' },
-    description: "Budget for the plugin's own memory use, in MB.",
+    description: "Budget for the plugin's own memory (estimated from the series it holds), in MB; over it for 3 cycles trips the monitoring circuit breaker.",
   },
   {
     key: 'memoryThresholdMb',
@@ -250,7 +250,7 @@ export const CONFIG_FIELDS = [
     default: 90,
     min: 80,
     max: 100,
-    description: 'System CPU % above which the monitoring circuit breaker trips.',
+    description: 'System CPU % above which (for 3 cycles) the monitoring circuit breaker trips.',
   },
   {
     key: 'circuitBreakerMemoryThreshold',

@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import type { ViewOptions } from '@opentelemetry/sdk-metrics';
+import type { ResourceMetrics, ViewOptions } from '@opentelemetry/sdk-metrics';
 import { ConfigError, loadConfig, type MonitoringConfig } from './config.js';
 import { bridgeOtelDiag, configureLogger, log, writeLine } from './log.js';
 import { registerSecrets, secretsFromEnv } from './redact.js';
@@ -65,6 +65,16 @@ type Global = typeof globalThis & { [INSTANCE]?: Promise<Monitor | undefined> };
 /** Time the first cycle may take before /metrics and /health answer without it. */
 const FIRST_CYCLE_WAIT_MS = 2_000;
 const MIB = 1024 * 1024;
+/**
+ * What one series of the plugin's costs it in memory, for MONITORING_MAX_MEMORY_MB: the SDK keeps,
+ * per series and per reader, its attributes and accumulation. An estimate: measured as heap growth
+ * per added series with two cumulative readers, about 0.8 KB on average over a histogram and a
+ * counter series (SDK 2.x, Node 24); counted at 2 KB to cover attributes longer than the measured
+ * ones and the exporters' own copies.
+ */
+const PLUGIN_BYTES_PER_SERIES = 2048;
+/** After a recovery, the breaker's next trip and recovery within this time go to the log only. */
+const BREAKER_QUIET_MS = 30 * 60_000;
 
 /**
  * Starts monitoring once per process: a second call (the preload and the bot's own code both
@@ -122,6 +132,8 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     recoveryEnabled: config.recoveryEnabled,
     recoveryIntervalMs: config.recoveryIntervalSeconds * 1000,
     maxRecoveryAttempts: config.maxRecoveryAttempts,
+    pluginCpuBudget: config.maxCpuPercent,
+    pluginMemoryBudgetMb: config.maxMemoryMb,
     now,
   });
   const history = new AlertHistory({
@@ -140,9 +152,13 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   let stopping = false;
   let cycle: () => void = () => {};
   let onCollected: (ms: number) => void = () => {};
+  // What the plugin holds, for its memory budget: the series it keeps, counted as the evaluating
+  // reader receives them (an estimate: see PLUGIN_BYTES_PER_SERIES).
+  let seriesHeld = 0;
   const evaluatingReader = createEvaluatingReader(
     config.monitorIntervalSeconds * 1000,
-    () => {
+    (metrics) => {
+      seriesHeld = countSeries(metrics);
       if (!stopping) cycle(); // the final flush at shutdown is not a cycle
     },
     (ms) => onCollected(ms),
@@ -174,8 +190,21 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     measurements.flush,
   );
   const { counters, histograms } = instruments;
+  // The plugin's measured self time, summed for its CPU budget (MONITORING_MAX_CPU_PERCENT).
+  let selfMsTotal = 0;
   const selfTime = (activity: SelfActivity, ms: number): void => {
-    if (ms > 0) counters.selfTime.add(ms / 1000, { activity });
+    if (ms > 0) {
+      selfMsTotal += ms;
+      counters.selfTime.add(ms / 1000, { activity });
+    }
+  };
+  let lastLoad = { at: monotonic(), selfMs: 0 };
+  const pluginLoad = (): { cpuPercent: number; memoryMb: number } => {
+    const at = monotonic();
+    const elapsed = at - lastLoad.at;
+    const cpuPercent = elapsed >= 1_000 ? ((selfMsTotal - lastLoad.selfMs) / elapsed) * 100 : Number.NaN;
+    lastLoad = { at, selfMs: selfMsTotal };
+    return { cpuPercent, memoryMb: (seriesHeld * PLUGIN_BYTES_PER_SERIES) / MIB };
   };
   onCollected = (ms) => selfTime('collection', ms);
 
@@ -193,10 +222,20 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     config.alertEnabled,
     now,
   );
+  // A host whose load hovers around the threshold trips and recovers again and again: after a
+  // recovery, the breaker's next trip (and its recovery) within BREAKER_QUIET_MS go to the log only.
+  let quietUntil = -Infinity;
+  let quietTrip = false;
   const notifyBreaker = (transition: BreakerTransition): void => {
     const draft = breakerDraft(transition, config.adminToken !== undefined);
+    if (transition.type === 'tripped') quietTrip = transition.at < quietUntil;
+    const quiet = quietTrip && transition.type !== 'reset';
+    if (transition.type === 'recovered' || transition.type === 'reset') {
+      quietUntil = transition.at + BREAKER_QUIET_MS;
+      quietTrip = false;
+    }
     // The breaker is the plugin's own business: always in the log, to Telegram per ALERT_ON_CIRCUIT_BREAKER.
-    notifier.notify(draft, config.alertOnCircuitBreaker);
+    notifier.notify(draft, quiet ? 'off' : config.alertOnCircuitBreaker);
   };
 
   const evaluator = new Evaluator({
@@ -222,6 +261,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     alertsEnabled: config.alertEnabled,
     apiSuccessThreshold: config.apiSuccessThreshold,
     apiFailureCountThreshold: config.apiFailureCountThreshold,
+    pluginLoad,
     onBreaker: notifyBreaker,
     onDecision: (decision) => notifier.notify(decisionDraft(decision), ruleMode(config, decision.condition.rule)),
     onSuppressed: (count) => counters.alertsSuppressed.add(count),
@@ -362,7 +402,15 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     );
   }
   if (config.dashboardEnabled) {
-    const health = healthRoutes({ board, sampler, breaker: () => breaker.state, ready: () => ready, now });
+    const health = healthRoutes({
+      board,
+      sampler,
+      breaker: () => breaker.state,
+      ready: () => ready,
+      now,
+      // Three missed cycles: the evaluation has stopped, and what the board holds is history.
+      staleAfterMs: 3 * config.monitorIntervalSeconds * 1000,
+    });
     const routes = {
       ...health,
       // /livez and /readyz say nothing but "up"/"ready": left open for probes that carry no token.
@@ -440,6 +488,13 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   return monitor;
 }
 
+/** Data points in one collection: the series the SDK holds for the plugin's instruments. */
+function countSeries(metrics: ResourceMetrics): number {
+  let series = 0;
+  for (const scope of metrics.scopeMetrics) for (const metric of scope.metrics) series += metric.dataPoints.length;
+  return series;
+}
+
 /** The Telegram sink, when configured; a bad token costs one line and leaves alerts in the log. */
 function telegramSink(
   config: MonitoringConfig,
@@ -494,17 +549,17 @@ function breakerDraft(transition: BreakerTransition, resettable: boolean): Draft
       return {
         ...base,
         rule: 'MonitoringCircuitBreakerTripped',
-        severity: 'critical',
+        severity: 'warning',
         title: 'Monitoring circuit breaker tripped',
-        description: `${transition.reason}; monitoring sheds its own work (health checks, alert rules, spans) until the host recovers. /metrics still answers.`,
+        description: `${transition.reason}; monitoring sheds its own extra work (spans, per-trade notices) until the load recovers. Health checks and alerts (daily loss, trade breaker, stalled scans, API failures) go on; /metrics still answers.`,
       };
     case 'gave_up':
       return {
         ...base,
         rule: 'MonitoringCircuitBreakerGaveUp',
-        severity: 'critical',
+        severity: 'warning',
         title: 'Monitoring circuit breaker gave up recovering',
-        description: `still tripped after ${transition.attempts} recovery attempts (${transition.reason}); monitoring stays off until a manual reset${
+        description: `still tripped after ${transition.attempts} recovery attempts (${transition.reason}); spans and per-trade notices stay off until a manual reset${
           resettable ? ' (POST /admin/circuit-breaker/reset)' : ' (set MONITORING_ADMIN_TOKEN to enable the reset endpoint, or restart the bot)'
         }`,
       };

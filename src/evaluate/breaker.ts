@@ -1,8 +1,14 @@
 /**
- * The monitoring circuit breaker: when the host is under stress, monitoring sheds its own work so
- * it never competes with trading for CPU or memory. A plain state machine driven once per
- * evaluation cycle; the caller samples the host, acts on the transition returned (alert, gauge,
- * shedding) and owns every side effect.
+ * The monitoring circuit breaker: when the plugin costs more than its budget, or the host is under
+ * stress, monitoring sheds its own work (spans, per-trade notices) so it never competes with
+ * trading for CPU or memory. It never sheds the alert rules: those cost microseconds and include
+ * the ones about money. A plain state machine driven once per evaluation cycle; the caller samples
+ * the host and the plugin, acts on the transition returned (alert, gauge, shedding) and owns
+ * every side effect.
+ *
+ * Hysteresis both ways: a load must stay over its limit for `tripAfterReadings` consecutive
+ * cycles before it trips (a neighbour's burst on a shared host is not the plugin's business), and
+ * every load must be under 80 % of its limit at a recovery attempt for it to close.
  */
 
 export interface BreakerOptions {
@@ -14,13 +20,26 @@ export interface BreakerOptions {
   readonly recoveryEnabled: boolean;
   readonly recoveryIntervalMs: number;
   readonly maxRecoveryAttempts: number;
+  /** The plugin's own CPU budget, % of one core (MONITORING_MAX_CPU_PERCENT); tripping when strictly above. */
+  readonly pluginCpuBudget?: number;
+  /** The plugin's own memory budget, MB (MONITORING_MAX_MEMORY_MB); tripping when strictly above. */
+  readonly pluginMemoryBudgetMb?: number;
+  /** Consecutive over-limit readings before it trips; 1 trips on the first. */
+  readonly tripAfterReadings?: number;
   /** Wall-clock ms: `since` is shown in /health as a date. */
   readonly now: () => number;
 }
 
+/** Readings over this many consecutive cycles trip the breaker (90 s at the default 30 s interval). */
+export const TRIP_AFTER_READINGS = 3;
+
 export interface BreakerReading {
   readonly cpuPercent: number;
   readonly memoryPercent: number;
+  /** The plugin's own CPU, % of one core over the last cycle; NaN when unknown. */
+  readonly pluginCpuPercent?: number;
+  /** The plugin's own retained memory (an estimate, see README), MB; NaN when unknown. */
+  readonly pluginMemoryMb?: number;
 }
 
 export type BreakerTransitionType = 'tripped' | 'recovered' | 'gave_up' | 'reset';
@@ -76,10 +95,14 @@ export class MonitoringCircuitBreaker {
   private attemptBase = 0;
   private readonly cpuRecovery: number;
   private readonly memoryRecovery: number;
+  private readonly tripAfter: number;
+  /** Consecutive readings with some load over its limit, while closed. */
+  private overReadings = 0;
 
   constructor(private readonly opts: BreakerOptions) {
     this.cpuRecovery = recoveryLimit(opts.cpuThreshold);
     this.memoryRecovery = recoveryLimit(opts.memoryThreshold);
+    this.tripAfter = Math.max(1, Math.floor(opts.tripAfterReadings ?? TRIP_AFTER_READINGS));
   }
 
   /** Call once per evaluation cycle with a fresh reading; returns what changed, if anything. */
@@ -108,19 +131,37 @@ export class MonitoringCircuitBreaker {
     };
   }
 
-  private tryTrip({ cpuPercent, memoryPercent }: BreakerReading, now: number): BreakerTransition | null {
-    const { cpuThreshold, memoryThreshold } = this.opts;
+  /** What is over its limit in this reading, in words for the alert and /health. */
+  private overLimits(reading: BreakerReading): string[] {
+    const { cpuThreshold, memoryThreshold, pluginCpuBudget, pluginMemoryBudgetMb } = this.opts;
     // `NaN > x` is false, so a broken reading can never trip; each value is judged on its own so
     // a broken CPU reading cannot hide real memory pressure.
     const causes: string[] = [];
-    if (Number.isFinite(cpuPercent) && cpuPercent > cpuThreshold) {
-      causes.push(`system CPU ${show(cpuPercent, cpuThreshold)} % > ${cpuThreshold} %`);
+    const { pluginCpuPercent: pluginCpu = Number.NaN, pluginMemoryMb: pluginMemory = Number.NaN } = reading;
+    if (pluginCpuBudget !== undefined && Number.isFinite(pluginCpu) && pluginCpu > pluginCpuBudget) {
+      causes.push(`plugin CPU ${show(pluginCpu, pluginCpuBudget)} % of a core > budget ${pluginCpuBudget} %`);
     }
-    if (Number.isFinite(memoryPercent) && memoryPercent > memoryThreshold) {
-      causes.push(`system memory ${show(memoryPercent, memoryThreshold)} % > ${memoryThreshold} %`);
+    if (pluginMemoryBudgetMb !== undefined && Number.isFinite(pluginMemory) && pluginMemory > pluginMemoryBudgetMb) {
+      causes.push(`plugin memory ${show(pluginMemory, pluginMemoryBudgetMb)} MB > budget ${pluginMemoryBudgetMb} MB`);
     }
-    if (causes.length === 0) return null;
-    const reason = causes.join(', ');
+    if (Number.isFinite(reading.cpuPercent) && reading.cpuPercent > cpuThreshold) {
+      causes.push(`system CPU ${show(reading.cpuPercent, cpuThreshold)} % > ${cpuThreshold} %`);
+    }
+    if (Number.isFinite(reading.memoryPercent) && reading.memoryPercent > memoryThreshold) {
+      causes.push(`system memory ${show(reading.memoryPercent, memoryThreshold)} % > ${memoryThreshold} %`);
+    }
+    return causes;
+  }
+
+  private tryTrip(reading: BreakerReading, now: number): BreakerTransition | null {
+    const causes = this.overLimits(reading);
+    if (causes.length === 0) {
+      this.overReadings = 0;
+      return null;
+    }
+    if (++this.overReadings < this.tripAfter) return null;
+    const reason = `${causes.join(', ')}${this.tripAfter > 1 ? ` for ${this.tripAfter} consecutive checks` : ''}`;
+    this.overReadings = 0;
     this.tripped = true;
     this.reason = reason;
     this.since = now;
@@ -128,7 +169,8 @@ export class MonitoringCircuitBreaker {
     return { type: 'tripped', reason, at: now, attempts: 0 };
   }
 
-  private tryRecovery({ cpuPercent, memoryPercent }: BreakerReading, now: number): BreakerTransition | null {
+  private tryRecovery(reading: BreakerReading, now: number): BreakerTransition | null {
+    const { cpuPercent, memoryPercent } = reading;
     const { recoveryEnabled, recoveryIntervalMs, maxRecoveryAttempts } = this.opts;
     if (this.gaveUp || !recoveryEnabled) return null;
     // A wall clock stepped backwards would otherwise hold off the next attempt by the size of the step.
@@ -144,11 +186,13 @@ export class MonitoringCircuitBreaker {
 
     const cpuOk = cpuPercent < this.cpuRecovery;
     const memoryOk = memoryPercent < this.memoryRecovery;
-    if (cpuOk && memoryOk) {
+    const pluginStill = this.pluginOverRecovery(reading);
+    if (cpuOk && memoryOk && pluginStill.length === 0) {
       const attempts = this.attempts;
       const reason =
         `system CPU ${show(cpuPercent, this.cpuRecovery)} % < ${this.cpuRecovery} % and ` +
-        `system memory ${show(memoryPercent, this.memoryRecovery)} % < ${this.memoryRecovery} %`;
+        `system memory ${show(memoryPercent, this.memoryRecovery)} % < ${this.memoryRecovery} %` +
+        (this.opts.pluginCpuBudget !== undefined || this.opts.pluginMemoryBudgetMb !== undefined ? ', plugin within 80 % of its budget' : '');
       this.close();
       return { type: 'recovered', reason, at: now, attempts };
     }
@@ -158,6 +202,7 @@ export class MonitoringCircuitBreaker {
     const still: string[] = [];
     if (!cpuOk) still.push(`system CPU ${show(cpuPercent, this.cpuRecovery)} % ≥ ${this.cpuRecovery} %`);
     if (!memoryOk) still.push(`system memory ${show(memoryPercent, this.memoryRecovery)} % ≥ ${this.memoryRecovery} %`);
+    still.push(...pluginStill);
     return {
       type: 'gave_up',
       reason: `${this.attempts} recovery attempts failed (last: ${still.join(', ')}); stays tripped until a manual reset`,
@@ -166,7 +211,21 @@ export class MonitoringCircuitBreaker {
     };
   }
 
+  /** The plugin's loads not yet under 80 % of their budgets (an unknown reading does not hold recovery up). */
+  private pluginOverRecovery({ pluginCpuPercent = Number.NaN, pluginMemoryMb = Number.NaN }: BreakerReading): string[] {
+    const still: string[] = [];
+    const { pluginCpuBudget, pluginMemoryBudgetMb } = this.opts;
+    if (pluginCpuBudget !== undefined && pluginCpuPercent >= recoveryLimit(pluginCpuBudget)) {
+      still.push(`plugin CPU ${show(pluginCpuPercent, recoveryLimit(pluginCpuBudget))} % ≥ ${recoveryLimit(pluginCpuBudget)} % of a core`);
+    }
+    if (pluginMemoryBudgetMb !== undefined && pluginMemoryMb >= recoveryLimit(pluginMemoryBudgetMb)) {
+      still.push(`plugin memory ${show(pluginMemoryMb, recoveryLimit(pluginMemoryBudgetMb))} MB ≥ ${recoveryLimit(pluginMemoryBudgetMb)} MB`);
+    }
+    return still;
+  }
+
   private close(): void {
+    this.overReadings = 0;
     this.tripped = false;
     this.gaveUp = false;
     this.reason = null;

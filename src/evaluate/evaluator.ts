@@ -24,6 +24,8 @@ export interface EvaluatorDeps {
   readonly checks: ReadonlyArray<readonly [Component, HealthCheck]>;
   /** Everything the checks read except the sample-dependent parts, fresh each cycle. */
   readonly inputs: (sample: SystemSample, now: number) => CheckInputs;
+  /** The plugin's own load for the breaker (its CPU over the last cycle, its retained memory estimate). */
+  readonly pluginLoad?: () => { cpuPercent: number; memoryMb: number };
   readonly alertsEnabled: boolean;
   readonly apiSuccessThreshold: number;
   readonly apiFailureCountThreshold: number;
@@ -47,19 +49,19 @@ export class Evaluator {
     const started = monotonic();
     const sample = sampler.sample();
     const at = now();
+    const plugin = this.deps.pluginLoad?.();
     const transition = breaker.evaluate({
       cpuPercent: sample.cpuWindowMs >= MIN_CPU_WINDOW_MS ? sample.cpuPercent : Number.NaN,
       memoryPercent: sample.memoryPercent,
+      pluginCpuPercent: plugin?.cpuPercent ?? Number.NaN,
+      pluginMemoryMb: plugin?.memoryMb ?? Number.NaN,
     });
     if (transition) this.deps.onBreaker(transition);
     const inputs = this.deps.inputs(sample, at);
 
-    if (breaker.state.tripped) {
-      // Shedding: the breaker's own component stays current for /health; nothing else runs.
-      const circuit = checks.find(([component]) => component === 'circuit_breaker');
-      return board.record(new Map(circuit ? [[circuit[0], this.check(circuit[0], circuit[1], inputs)]] : []), at, false);
-    }
-
+    // The checks and rules run whatever the breaker says: they cost microseconds, and among them
+    // are the daily loss, the bot's own breaker, stalled scans and failing APIs — the alerts the
+    // plugin exists for. The breaker sheds monitoring's costly extras (spans, per-trade notices).
     const results = new Map<Component, CheckResult>();
     const conditions: Condition[] = [];
     for (const [component, check] of checks) {

@@ -4,7 +4,7 @@
  * secret — so it is safe to expose to whoever can reach the port.
  */
 import type { Component, ComponentStatus, HealthStatus } from '../model.js';
-import type { HealthBoard } from '../evaluate/health.js';
+import { overallStatus, type HealthBoard } from '../evaluate/health.js';
 import type { SystemSampler } from '../evaluate/sampler.js';
 import { READ_METHODS, type Route } from './server.js';
 
@@ -23,12 +23,17 @@ export interface HealthSources {
   /** True once the first evaluation cycle has run. */
   readonly ready: () => boolean;
   readonly now: () => number;
+  /**
+   * A component checked longer ago than this is shown `unknown`, never with the status it had:
+   * the evaluation that keeps it current has stopped. Unset: never.
+   */
+  readonly staleAfterMs?: number;
 }
 
 export interface HealthReport {
   status: HealthStatus;
   timestamp: string;
-  components: Record<Component, { status: ComponentStatus; message: string; checked_at: string | null }>;
+  components: Record<Component, { status: ComponentStatus; message: string; checked_at: string | null; age_seconds: number | null }>;
   circuit_breaker: { tripped: boolean; reason: string | null; since: string | null; recovery_attempts: number };
   performance: {
     cpu_percent: number;
@@ -49,12 +54,29 @@ export function healthReport(sources: HealthSources): HealthReport {
   const sample = sampler.last;
   const breaker = sources.breaker();
   const components = {} as HealthReport['components'];
+  const now = sources.now();
+  const shown: ComponentStatus[] = [];
+  let anyStale = false;
   for (const [component, health] of board.entries()) {
-    components[component] = { status: health.status, message: health.message, checked_at: iso(health.checkedAt) };
+    const ageMs = health.checkedAt === null ? null : Math.max(0, now - health.checkedAt);
+    const isStale = ageMs !== null && sources.staleAfterMs !== undefined && ageMs > sources.staleAfterMs;
+    components[component] = {
+      status: isStale ? 'unknown' : health.status,
+      message: isStale ? `stale: last checked ${Math.round(ageMs / 1000)} s ago (${health.message})` : health.message,
+      checked_at: iso(health.checkedAt),
+      age_seconds: ageMs === null ? null : round(ageMs / 1000, 1),
+    };
+    shown.push(components[component].status);
+    anyStale ||= isStale;
   }
+  // Stale components count as unknown, and the whole is at best degraded: no "healthy" resting on
+  // data nobody refreshes. Never critical for staleness alone: a 503 can get the bot restarted,
+  // and a stopped evaluation is monitoring's trouble, not the bot's.
+  let overall = sources.staleAfterMs === undefined ? board.overall : overallStatus(shown);
+  if (anyStale && overall === 'healthy') overall = 'degraded';
   return {
-    status: board.overall,
-    timestamp: new Date(sources.now()).toISOString(),
+    status: overall,
+    timestamp: new Date(now).toISOString(),
     components,
     circuit_breaker: {
       tripped: breaker.tripped,

@@ -212,3 +212,17 @@ describe('AlertHistory', () => {
     expect(cycle(MINUTE, lossCritical, other)).toEqual({ send: [], suppressed: 2 });
   });
 });
+
+describe('AlertHistory: an escalation inside the cooldown keeps its start', () => {
+  it('lets another alert on the component through once the cooldown from the first notice is over, not from the escalation', () => {
+    const { cycle } = setup();
+    const breakerOpen = condition('TradeCircuitBreakerOpen', 'warning');
+    expect(cycle(0, lossWarning).send).toHaveLength(1);
+    // Escalated at 3 min: sent at once, inside the cooldown that began at 0.
+    expect(cycle(3 * MINUTE, lossCritical).send.map((d) => d.condition.severity)).toEqual(['critical']);
+    // At 5 min the cooldown that began at 0 is over: a new warning on the component goes at once.
+    // Had the escalation restarted it, the warning would wait until 8 min.
+    const out = cycle(5 * MINUTE, lossCritical, breakerOpen);
+    expect(out.send.map((d) => d.condition.rule)).toEqual(['TradeCircuitBreakerOpen']);
+  });
+});

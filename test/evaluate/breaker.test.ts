@@ -16,6 +16,8 @@ function setup(overrides: Partial<BreakerOptions> = {}) {
     recoveryEnabled: true,
     recoveryIntervalMs: INTERVAL,
     maxRecoveryAttempts: 3,
+    // The single-reading cases below; the hysteresis has its own tests.
+    tripAfterReadings: 1,
     now: () => clock.t,
     ...overrides,
   });
@@ -237,5 +239,60 @@ describe('MonitoringCircuitBreaker', () => {
     at(-3_600_000 + INTERVAL);
     breaker.evaluate(WARM);
     expect(breaker.state).toMatchObject({ recoveryAttempts: 1, lastAttemptAt: t0 - 3_600_000 + INTERVAL });
+  });
+});
+
+describe('MonitoringCircuitBreaker hysteresis and the plugin budget', () => {
+  it('trips only after the load stays over its limit for the configured consecutive readings', () => {
+    const { breaker } = setup({ tripAfterReadings: 3 });
+    expect(breaker.evaluate(HOT)).toBeNull();
+    expect(breaker.evaluate(HOT)).toBeNull();
+    const transition = breaker.evaluate(HOT);
+    expect(transition?.type).toBe('tripped');
+    expect(transition?.reason).toBe('system CPU 95 % > 90 % for 3 consecutive checks');
+  });
+
+  it("starts counting again when a reading falls back under the limit (a neighbour's bursts do not add up)", () => {
+    const { breaker } = setup({ tripAfterReadings: 3 });
+    for (let i = 0; i < 10; i++) {
+      expect(breaker.evaluate(HOT)).toBeNull();
+      expect(breaker.evaluate(HOT)).toBeNull();
+      expect(breaker.evaluate(CALM)).toBeNull();
+    }
+    expect(breaker.state.tripped).toBe(false);
+  });
+
+  it('defaults to three consecutive readings', () => {
+    const { breaker } = setup({ tripAfterReadings: undefined });
+    expect(breaker.evaluate(HOT)).toBeNull();
+    expect(breaker.evaluate(HOT)).toBeNull();
+    expect(breaker.evaluate(HOT)?.type).toBe('tripped');
+  });
+
+  it("trips on the plugin's own CPU over its budget, on a calm host, and says so", () => {
+    const { breaker } = setup({ pluginCpuBudget: 1 });
+    expect(breaker.evaluate({ ...CALM, pluginCpuPercent: 1 })).toBeNull();
+    const transition = breaker.evaluate({ ...CALM, pluginCpuPercent: 2.5 });
+    expect(transition?.reason).toBe('plugin CPU 2.5 % of a core > budget 1 %');
+  });
+
+  it("trips on the plugin's own memory over its budget", () => {
+    const { breaker } = setup({ pluginMemoryBudgetMb: 100 });
+    expect(breaker.evaluate({ ...CALM, pluginMemoryMb: 100 })).toBeNull();
+    expect(breaker.evaluate({ ...CALM, pluginMemoryMb: 120 })?.reason).toBe('plugin memory 120 MB > budget 100 MB');
+  });
+
+  it('does not trip on an unknown plugin reading', () => {
+    const { breaker } = setup({ pluginCpuBudget: 1, pluginMemoryBudgetMb: 100 });
+    expect(breaker.evaluate({ ...CALM, pluginCpuPercent: Number.NaN, pluginMemoryMb: Number.NaN })).toBeNull();
+  });
+
+  it('recovers only once the plugin is under 80 % of its budget as well as the host calm', () => {
+    const { breaker, clock } = setup({ pluginCpuBudget: 1 });
+    expect(breaker.evaluate({ ...CALM, pluginCpuPercent: 3 })?.type).toBe('tripped');
+    clock.t += INTERVAL;
+    expect(breaker.evaluate({ ...CALM, pluginCpuPercent: 0.9 })).toBeNull();
+    clock.t += INTERVAL;
+    expect(breaker.evaluate({ ...CALM, pluginCpuPercent: 0.5 })?.type).toBe('recovered');
   });
 });
