@@ -2,7 +2,7 @@
 // CONFIG_FIELDS is the only place a setting is defined; the README table, the
 // MonitoringConfig type check and the tests are all driven from it.
 
-export type MemoryComponent = 'wallet_monitor' | 'scanner' | 'trade_executor' | 'total_system';
+export type MemoryComponent = 'wallet_monitor' | 'trade_executor' | 'total_system';
 
 const NOTIFY_MODES = ['on', 'silent', 'off'] as const;
 // `failures`: failed trades only (with sound), fills and other routine outcomes not sent.
@@ -58,6 +58,17 @@ export type FieldSpec = FieldCommon &
       }
     | { readonly kind: 'enum'; readonly default: string; readonly values: readonly string[] }
   );
+
+/**
+ * Settings that once existed and no longer do anything: set, each is one warning saying so, so a
+ * deployment that still carries one learns it instead of trusting it.
+ */
+export const RETIRED_SETTINGS: ReadonlyArray<{ readonly env: string; readonly why: string }> = [
+  {
+    env: 'MEMORY_THRESHOLD_SCANNER_MB',
+    why: 'there is no scanner component; the wallet scanner is judged by MEMORY_THRESHOLD_WALLET_MONITOR_MB',
+  },
+];
 
 export const CONFIG_FIELDS = [
   {
@@ -151,16 +162,6 @@ export const CONFIG_FIELDS = [
     min: 1,
     max: MAX_MEMORY_THRESHOLD_MB,
     description: 'Memory (MB) at which wallet_monitor is critical; degraded from 80 % of it.',
-  },
-  {
-    key: 'memoryThresholdMb',
-    component: 'scanner',
-    env: 'MEMORY_THRESHOLD_SCANNER_MB',
-    kind: 'integer',
-    default: 300,
-    min: 1,
-    max: MAX_MEMORY_THRESHOLD_MB,
-    description: 'Memory (MB) at which scanner is critical; degraded from 80 % of it.',
   },
   {
     key: 'memoryThresholdMb',
@@ -399,7 +400,7 @@ export const CONFIG_FIELDS = [
     env: 'MONITORING_STRICT',
     kind: 'boolean',
     default: false,
-    description: 'Make invalid configuration fatal instead of leaving monitoring off.',
+    description: 'Make invalid configuration fatal (exit 78) instead of one warning and the default per bad setting.',
   },
   {
     key: 'logLevel',
@@ -435,7 +436,6 @@ export interface MonitoringConfig {
   maxMemoryMb: number;
   memoryThresholdMb: {
     wallet_monitor: number;
-    scanner: number;
     trade_executor: number;
     total_system: number;
   };
@@ -604,16 +604,24 @@ function checkOption(field: FieldSpec, value: unknown): Parsed {
 }
 
 const MAX_SHOWN_CHARS = 64;
-// Control, format (bidi overrides), unassigned and line/paragraph separators: replaced so a
-// value can neither break the one-line error nor disguise itself.
+// Control, format (bidi overrides), unassigned and line/paragraph separators: escaped so a value
+// can neither break the one-line message nor disguise itself.
 const UNPRINTABLE = /[\p{C}\p{Zl}\p{Zp}]/gu;
 
-/** `text` JSON-quoted for a one-line message: cut to 64 characters, unprintable ones replaced. */
+const escapeUnprintable = (c: string): string => {
+  const code = c.codePointAt(0)!;
+  return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, '0')}`;
+};
+
+/**
+ * `text` JSON-quoted for a one-line message: cut to 64 characters (then `…`), and every
+ * unprintable character shown as its `\u` escape (JSON's own escapes for the rest).
+ */
 export function quote(text: string): string {
   const chars = Array.from(text.slice(0, MAX_SHOWN_CHARS * 2));
-  const head = chars.slice(0, MAX_SHOWN_CHARS).join('').replace(UNPRINTABLE, '?');
+  const head = chars.slice(0, MAX_SHOWN_CHARS).join('');
   const cut = chars.length > MAX_SHOWN_CHARS;
-  return JSON.stringify(cut ? `${head}…` : head);
+  return JSON.stringify(cut ? `${head}…` : head).replace(UNPRINTABLE, escapeUnprintable);
 }
 
 function showOption(value: unknown): string {
@@ -639,25 +647,25 @@ const GROUP_KEYS = new Set<string>(CONFIG_FIELDS.filter((f) => 'component' in f)
 const TOP_KEYS = new Set<string>(CONFIG_FIELDS.map((f) => f.key));
 
 /** Unknown names in the overrides are reported, so a typo is not silently ignored. */
-function checkOverrideShape(overrides: unknown, problems: string[]): Record<string, unknown> {
+function checkOverrideShape(overrides: unknown, problems: Problem[]): Record<string, unknown> {
   if (overrides === undefined || overrides === null) return {};
   if (!isPlainObject(overrides)) {
-    problems.push(`options=${showOption(overrides)} (expected an object)`);
+    problems.push({ text: `options=${showOption(overrides)} (expected an object)`, instead: IGNORED });
     return {};
   }
   const usable: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(overrides)) {
     if (!TOP_KEYS.has(key)) {
-      problems.push(`options.${quote(key).slice(1, -1)} (not a configuration option)`);
+      problems.push({ text: `options.${quote(key).slice(1, -1)} (not a configuration option)`, instead: IGNORED });
     } else if (GROUP_KEYS.has(key) && value !== undefined) {
       const components = CONFIG_FIELDS.filter((f) => f.key === key).map((f) => fieldPath(f).slice(key.length + 1));
       if (!isPlainObject(value)) {
-        problems.push(`options.${key}=${showOption(value)} (expected an object with ${components.join(', ')})`);
+        problems.push({ text: `options.${key}=${showOption(value)} (expected an object with ${components.join(', ')})`, instead: IGNORED });
         continue;
       }
       for (const sub of Object.keys(value)) {
         if (!components.includes(sub)) {
-          problems.push(`options.${key}.${quote(sub).slice(1, -1)} (not a configuration option)`);
+          problems.push({ text: `options.${key}.${quote(sub).slice(1, -1)} (not a configuration option)`, instead: IGNORED });
         }
       }
       usable[key] = value;
@@ -674,18 +682,30 @@ function optionFor(options: Record<string, unknown>, field: FieldSpec): unknown 
   return isPlainObject(value) && Object.hasOwn(value, field.component) ? value[field.component] : undefined;
 }
 
+/** An invalid value: what is wrong, and what the plugin does instead unless MONITORING_STRICT. */
+interface Problem {
+  readonly text: string;
+  readonly instead: string;
+}
+
+const IGNORED = 'ignored';
+
+function usingDefault(field: FieldSpec): string {
+  return field.default === undefined ? 'left unset' : `using the default ${describeDefault(field)}`;
+}
+
 function resolveField(
   field: FieldSpec,
   env: Record<string, string | undefined>,
   options: Record<string, unknown>,
-  problems: string[],
+  problems: Problem[],
 ): Resolved {
   const option = optionFor(options, field);
   if (option !== undefined) {
     const value = checkOption(field, option);
     if (value !== INVALID) return { value, source: 'option', valid: true };
     const shown = field.secret ? '<redacted>' : showOption(option);
-    problems.push(`options.${fieldPath(field)}=${shown} (expected ${describeExpected(field)})`);
+    problems.push({ text: `options.${fieldPath(field)}=${shown} (expected ${describeExpected(field)})`, instead: usingDefault(field) });
     return { value: field.default, source: 'default', valid: false };
   }
   const raw = env[field.env];
@@ -694,7 +714,7 @@ function resolveField(
     const value = parseEnvText(field, raw.trim());
     if (value !== INVALID) return { value, source: 'env', valid: true };
     const shown = field.secret ? '<redacted>' : quote(raw);
-    problems.push(`${field.env}=${shown} (expected ${describeExpected(field)})`);
+    problems.push({ text: `${field.env}=${shown} (expected ${describeExpected(field)})`, instead: usingDefault(field) });
     return { value: field.default, source: 'default', valid: false };
   }
   return { value: field.default, source: 'default', valid: true };
@@ -702,7 +722,7 @@ function resolveField(
 
 /**
  * Reads the configuration from `env`, with `overrides` (from `startMonitoring(options)`) taking
- * precedence. Throws ConfigError naming every invalid value. When monitoring resolves to
+ * precedence. An invalid value is a warning (what was wrong, what is used instead) and costs only its own setting; with MONITORING_STRICT=true it throws ConfigError naming every invalid value. When monitoring resolves to
  * disabled nothing else is validated or warned about: a disabled plugin must not be able to
  * fail or make noise, so invalid values then fall back to their defaults.
  */
@@ -710,7 +730,7 @@ export function loadConfig(
   env: NodeJS.ProcessEnv | Record<string, string | undefined>,
   overrides?: ConfigOverrides,
 ): { config: MonitoringConfig; warnings: string[] } {
-  const problems: string[] = [];
+  const problems: Problem[] = [];
   const options = checkOverrideShape(overrides, problems);
   const byPath = new Map<string, Resolved & { field: FieldSpec }>();
   const flat: Record<string, unknown> = {};
@@ -741,18 +761,33 @@ export function loadConfig(
     config.metricsEnabled &&
     config.dashboardPort === config.metricsPort
   ) {
-    problems.push(
-      `${name('dashboardPort')}=${config.dashboardPort} and ${name('metricsPort')}=${config.metricsPort} ` +
+    // Prometheus depends on /metrics where it is: /health moves to its default port, or goes.
+    const healthDefault = at('dashboardPort').field.default as number;
+    const instead = healthDefault !== config.metricsPort ? `the health server uses the default ${healthDefault}` : 'the health server stays off';
+    problems.push({
+      text:
+        `${name('dashboardPort')}=${config.dashboardPort} and ${name('metricsPort')}=${config.metricsPort} ` +
         `(expected different ports while both ${name('dashboardEnabled')} and ${name('metricsEnabled')} are true)`,
+      instead,
+    });
+    if (healthDefault !== config.metricsPort) config.dashboardPort = healthDefault;
+    else config.dashboardEnabled = false;
+  }
+
+  const strict = at('strict');
+  if (problems.length > 0 && strict.valid && strict.value === true) {
+    throw new ConfigError(
+      problems.map((p) => p.text),
+      true,
     );
   }
 
-  if (problems.length > 0) {
-    const strict = at('strict');
-    throw new ConfigError(problems, strict.valid && strict.value === true);
+  // One bad value costs that setting, never the rest of monitoring (the loss alerts included).
+  const degraded = problems.map((p) => `${p.text}: ${p.instead}`);
+  for (const { env: retired, why } of RETIRED_SETTINGS) {
+    if ((env[retired] ?? '').trim() !== '') degraded.push(`${retired} is set but no longer has an effect: ${why}`);
   }
-
-  return { config, warnings: collectWarnings(config, byPath, name) };
+  return { config, warnings: [...degraded, ...collectWarnings(config, byPath, name)] };
 }
 
 function collectWarnings(
@@ -792,7 +827,7 @@ function collectWarnings(
   const loopback = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i.test(config.host);
   if (!loopback && config.authToken === undefined && (config.metricsEnabled || config.dashboardEnabled)) {
     warnings.push(
-      `${name('host')}=${config.host} without ${name('authToken')}: ` +
+      `${name('host')}=${quote(config.host)} and no ${name('authToken')} set, so ` +
         '/metrics and /health answer anyone who can reach the port',
     );
   }

@@ -38,7 +38,7 @@ import { parseApiHosts } from './telemetry/http-clients.js';
 import { subscribe } from './telemetry/subscribers.js';
 import { instrumentClobClient, type ClobInstrumentation } from './instrument/clob-client.js';
 import { BreakerAwareSampler, samplerFromEnv } from './telemetry/sampler.js';
-import { sdkDisabled, startSdk, type StartedSdk } from './telemetry/sdk.js';
+import { otlpEndpointWarnings, sdkDisabled, startSdk, type StartedSdk } from './telemetry/sdk.js';
 
 export const PACKAGE_NAME = 'polymarket-bot-monitoring';
 const VERSION: string = createRequire(import.meta.url)('../package.json').version;
@@ -167,6 +167,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   // A safety net under the bounded label sets: no instrument of ours can hold more series than
   // this, whatever a bot publishes (the SDK folds the excess into one overflow series).
   const views: ViewOptions[] = [{ instrumentName: '*', meterName: PACKAGE_NAME, aggregationCardinalityLimit: 200 }];
+  for (const warning of otlpEndpointWarnings(env)) log().warn(warning);
   const sdk: StartedSdk = await startSdk({
     env,
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],

@@ -26,9 +26,11 @@ function optionName(field: ConfigField): string {
   return 'component' in field ? `options.${field.key}.${field.component}` : `options.${field.key}`;
 }
 
+/** The error MONITORING_STRICT=true makes of invalid values (without it they are warnings). */
 function configError(env: Env, overrides?: Record<string, unknown>): ConfigError {
+  const strict = 'MONITORING_STRICT' in env || (overrides !== undefined && 'strict' in overrides) ? {} : { MONITORING_STRICT: 'true' };
   try {
-    loadConfig(env, overrides);
+    loadConfig({ ...strict, ...env }, overrides);
   } catch (error) {
     if (error instanceof ConfigError) return error;
     throw error;
@@ -77,6 +79,8 @@ function wrongType(field: ConfigField): { text: string; option: unknown } {
 
 /** Fields whose env text can be of the wrong shape at all. */
 const envCheckedFields = CONFIG_FIELDS.filter((f) => !('entries' in f && f.entries));
+// MONITORING_STRICT's own bad value can never make the configuration fatal: it is a warning.
+const strictCheckedFields = envCheckedFields.filter((f) => f.env !== 'MONITORING_STRICT');
 
 const numericFields = CONFIG_FIELDS.filter(
   (f): f is Extract<ConfigField, { kind: 'integer' | 'number' }> => f.kind === 'integer' || f.kind === 'number',
@@ -100,7 +104,6 @@ const SPEC: Record<string, [unknown, number?, number?]> = {
   MONITORING_MAX_CPU_PERCENT: [1, 0.1, 5],
   MONITORING_MAX_MEMORY_MB: [100, 50, 500],
   MEMORY_THRESHOLD_WALLET_MONITOR_MB: [500, 1, 1_048_576],
-  MEMORY_THRESHOLD_SCANNER_MB: [300, 1, 1_048_576],
   MEMORY_THRESHOLD_TRADE_EXECUTOR_MB: [200, 1, 1_048_576],
   MEMORY_THRESHOLD_TOTAL_SYSTEM_MB: [2000, 1, 1_048_576],
   API_SUCCESS_THRESHOLD: [0.8, 0, 1],
@@ -150,7 +153,7 @@ describe('the schema', () => {
     const flatKeys = CONFIG_FIELDS.filter((f) => !('component' in f)).map((f) => f.key);
     expect(Object.keys(config).sort()).toEqual([...flatKeys, 'memoryThresholdMb'].sort());
     expect(Object.keys(config.memoryThresholdMb).sort()).toEqual(
-      ['scanner', 'total_system', 'trade_executor', 'wallet_monitor'],
+      ['total_system', 'trade_executor', 'wallet_monitor'],
     );
   });
 
@@ -246,7 +249,7 @@ describe('environment values', () => {
     },
   );
 
-  it.each(envCheckedFields.map((f) => [label(f), f] as const))('%s rejects a value of the wrong type', (_, field) => {
+  it.each(strictCheckedFields.map((f) => [label(f), f] as const))('%s rejects a value of the wrong type', (_, field) => {
     const { text } = wrongType(field);
     const error = configError({ [field.env]: text });
     expect(error.problems).toHaveLength(1);
@@ -317,10 +320,10 @@ describe('the error', () => {
   });
 
   it('reports all fields at once when all are bad', () => {
-    const env = Object.fromEntries(envCheckedFields.map((f) => [f.env, wrongType(f).text]));
+    const env = Object.fromEntries(strictCheckedFields.map((f) => [f.env, wrongType(f).text]));
     const error = configError(env);
-    expect(error.problems).toHaveLength(envCheckedFields.length);
-    for (const field of envCheckedFields) expect(error.message).toContain(`${field.env}=`);
+    expect(error.problems).toHaveLength(strictCheckedFields.length);
+    for (const field of strictCheckedFields) expect(error.message).toContain(`${field.env}=`);
     expect(error.message).not.toMatch(/[\n\r]/);
   });
 
@@ -345,15 +348,68 @@ describe('the error', () => {
   it('keeps a hostile value on one line and printable', () => {
     const error = configError({ BOT_ENV: 'a\nERROR fake line\r\u2028\u202e\u0000' });
     expect(error.message).not.toMatch(/[\n\r\u2028\u202e\u0000]/);
-    expect(error.problems).toEqual(['BOT_ENV="a?ERROR fake line????" (expected one of production, staging, development)']);
+    expect(error.problems).toEqual(['BOT_ENV="a\\nERROR fake line\\r\\u2028\\u202e\\u0000" (expected one of production, staging, development)']);
   });
 
-  it('tells the caller whether MONITORING_STRICT was set', () => {
-    expect(configError({ METRICS_PORT: '80' }).strict).toBe(false);
+  it('is thrown only with MONITORING_STRICT=true (env or option), and says so', () => {
     expect(configError({ METRICS_PORT: '80', MONITORING_STRICT: 'true' }).strict).toBe(true);
     expect(configError({ METRICS_PORT: '80' }, { strict: true }).strict).toBe(true);
+    expect(() => loadConfig({ METRICS_PORT: '80' })).not.toThrow();
     // An unreadable MONITORING_STRICT must not make things fatal: monitoring never hurts trading.
-    expect(configError({ MONITORING_STRICT: 'ture' }).strict).toBe(false);
+    expect(() => loadConfig({ METRICS_PORT: '80', MONITORING_STRICT: 'ture' })).not.toThrow();
+  });
+});
+
+// One bad variable used to turn all monitoring off, the loss alerts included (issue 15).
+describe('without MONITORING_STRICT a bad value costs only its own setting', () => {
+  it('warns once, naming the variable, what was expected and the default used, and keeps the other settings', () => {
+    const { config, warnings } = loadConfig({ ALERT_COOLDOWN_MINUTES: '0', DAILY_LOSS_CRITICAL_PERCENT: '0.2' });
+    expect(warnings).toEqual(['ALERT_COOLDOWN_MINUTES="0" (expected an integer from 1 to 60): using the default 5']);
+    expect(config.alertCooldownMinutes).toBe(5);
+    expect(config.dailyLossCriticalPercent).toBe(0.2);
+    expect(config.enabled).toBe(true);
+  });
+
+  it.each(envCheckedFields.map((f) => [label(f), f] as const))('%s: a wrong value is one warning and the default', (_, field) => {
+    const { config, warnings } = loadConfig({ [field.env]: wrongType(field).text });
+    expect(readField(config, field)).toEqual(field.default);
+    const mine = warnings.filter((w) => w.startsWith(`${field.env}=`));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatch(field.default === undefined ? /: left unset$/ : /: using the default /);
+  });
+
+  it('degrades a bad option the same way', () => {
+    const { config, warnings } = loadConfig({}, { metricsPort: 80, nonsense: 1 });
+    expect(config.metricsPort).toBe(9090);
+    expect(warnings).toEqual([
+      'options.nonsense (not a configuration option): ignored',
+      'options.metricsPort=80 (expected an integer from 1024 to 65535): using the default 9090',
+    ]);
+  });
+
+  it('moves /health to its default port when both servers were given the same one', () => {
+    const { config, warnings } = loadConfig({ METRICS_PORT: '9100', DASHBOARD_PORT: '9100' });
+    expect(config).toMatchObject({ metricsPort: 9100, dashboardPort: 8080, dashboardEnabled: true });
+    expect(warnings[0]).toMatch(/^DASHBOARD_PORT=9100 and METRICS_PORT=9100 \(expected different ports.*\): the health server uses the default 8080$/);
+  });
+
+  it('turns /health off when the clash is with its own default', () => {
+    const { config, warnings } = loadConfig({ METRICS_PORT: '8080' });
+    expect(config).toMatchObject({ metricsPort: 8080, dashboardEnabled: false });
+    expect(warnings[0]).toMatch(/: the health server stays off$/);
+  });
+
+  it('says that a retired setting no longer does anything, and what replaced it', () => {
+    const { warnings } = loadConfig({ MEMORY_THRESHOLD_SCANNER_MB: '300' });
+    expect(warnings).toEqual([
+      'MEMORY_THRESHOLD_SCANNER_MB is set but no longer has an effect: there is no scanner component; the wallet scanner is judged by MEMORY_THRESHOLD_WALLET_MONITOR_MB',
+    ]);
+  });
+
+  it('shows a hostile value escaped and cut in the warning', () => {
+    const { warnings } = loadConfig({ BOT_ENV: `\u202e${'x'.repeat(100_000)}` });
+    expect(warnings[0]!.length).toBeLessThan(200);
+    expect(warnings[0]).toContain(`BOT_ENV="\\u202e${'x'.repeat(63)}…"`);
   });
 });
 
@@ -370,7 +426,7 @@ describe('overrides', () => {
     expect(loadConfig({ METRICS_PORT: '80' }, { metricsPort: 9100 }).config.metricsPort).toBe(9100);
   });
 
-  it.each(CONFIG_FIELDS.map((f) => [label(f), f] as const))('%s: an invalid option is named options.<key>', (_, field) => {
+  it.each(CONFIG_FIELDS.filter((f) => f.key !== 'strict').map((f) => [label(f), f] as const))('%s: an invalid option is named options.<key>', (_, field) => {
     const { option } = wrongType(field);
     const error = configError({}, overrideOf(field, option));
     expect(error.problems).toHaveLength(1);
@@ -398,8 +454,8 @@ describe('overrides', () => {
   });
 
   it('memory thresholds can be overridden one at a time', () => {
-    const { config } = loadConfig({ MEMORY_THRESHOLD_SCANNER_MB: '400' }, { memoryThresholdMb: { wallet_monitor: 600 } });
-    expect(config.memoryThresholdMb).toEqual({ wallet_monitor: 600, scanner: 400, trade_executor: 200, total_system: 2000 });
+    const { config } = loadConfig({ MEMORY_THRESHOLD_TRADE_EXECUTOR_MB: '400' }, { memoryThresholdMb: { wallet_monitor: 600 } });
+    expect(config.memoryThresholdMb).toEqual({ wallet_monitor: 600, trade_executor: 400, total_system: 2000 });
   });
 
   it('rejects unknown options and a malformed group', () => {
@@ -408,7 +464,7 @@ describe('overrides', () => {
       'options.memoryThresholdMb.wallet (not a configuration option)',
     ]);
     expect(configError({}, { memoryThresholdMb: 500 }).problems).toEqual([
-      'options.memoryThresholdMb=500 (expected an object with wallet_monitor, scanner, trade_executor, total_system)',
+      'options.memoryThresholdMb=500 (expected an object with wallet_monitor, trade_executor, total_system)',
     ]);
   });
 });
@@ -497,7 +553,7 @@ describe('warnings', () => {
       name: 'servers exposed beyond loopback without a token',
       warn: { MONITORING_HOST: '0.0.0.0' },
       quiet: { MONITORING_HOST: '0.0.0.0', MONITORING_AUTH_TOKEN: 'scrape-token-0123456789' },
-      mentions: ['MONITORING_HOST=0.0.0.0', 'MONITORING_AUTH_TOKEN'],
+      mentions: ['MONITORING_HOST="0.0.0.0"', 'MONITORING_AUTH_TOKEN'],
     },
   ];
 
@@ -534,10 +590,10 @@ describe('warnings', () => {
 describe('purity', () => {
   it('does not read process.env or mutate its inputs', () => {
     const env = Object.freeze({ DASHBOARD_PORT: '8081' });
-    const overrides = Object.freeze({ memoryThresholdMb: Object.freeze({ scanner: 10 }) });
+    const overrides = Object.freeze({ memoryThresholdMb: Object.freeze({ trade_executor: 10 }) });
     const { config } = loadConfig(env, overrides);
     expect(config.dashboardPort).toBe(8081);
-    expect(config.memoryThresholdMb.scanner).toBe(10);
+    expect(config.memoryThresholdMb.trade_executor).toBe(10);
     const before = process.env['METRICS_PORT'];
     try {
       process.env['METRICS_PORT'] = '9999';

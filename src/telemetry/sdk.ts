@@ -40,6 +40,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { metrics, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import type { Sampler } from '@opentelemetry/sdk-trace';
+import { quote } from '../config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -52,10 +53,42 @@ const list = (env: Env, name: string): string[] =>
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
 
+/**
+ * Why the endpoint the OTEL_* variables give a signal cannot work, or undefined. The per-signal
+ * variable wins over the general one, as the SDK reads them; both must be http(s) URLs (the
+ * SDK's OTLP exporters, gRPC's included, take them so).
+ */
+export function otlpEndpointProblem(env: Env, signal: 'traces' | 'metrics'): string | undefined {
+  const specific = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`;
+  const name = set(env, specific) ? specific : set(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : undefined;
+  if (name === undefined) return undefined;
+  const text = env[name]!.trim();
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(text).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol === 'http:' || protocol === 'https:') return undefined;
+  return `${name}=${quote(text)} (expected an http:// or https:// URL): OTLP ${signal} stay off`;
+}
+
+/** One warning per variable whose endpoint cannot work, naming the signals it turns off. */
+export function otlpEndpointWarnings(env: Env): string[] {
+  const bySignal = (['traces', 'metrics'] as const).map((signal) => otlpEndpointProblem(env, signal));
+  const [traces, metrics] = bySignal;
+  if (traces !== undefined && metrics !== undefined && traces.replace(' traces ', ' ') === metrics.replace(' metrics ', ' ')) {
+    return [traces.replace('OTLP traces stay off', 'OTLP traces and metrics stay off')];
+  }
+  return bySignal.filter((w): w is string => w !== undefined);
+}
+
 /** Whether the user asked for a signal to be exported through the standard OTEL_* variables. */
 export function otlpWanted(env: Env, signal: 'traces' | 'metrics'): boolean {
   const exporters = list(env, signal === 'traces' ? 'OTEL_TRACES_EXPORTER' : 'OTEL_METRICS_EXPORTER');
   if (exporters.includes('none')) return false;
+  // An endpoint that cannot work turns the signal off rather than report "on" and fail every export.
+  if (otlpEndpointProblem(env, signal) !== undefined) return false;
   const endpoint = set(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') || set(env, `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`);
   if (signal === 'traces') return endpoint || exporters.length > 0;
   return endpoint && (exporters.length === 0 || exporters.includes('otlp'));

@@ -170,13 +170,17 @@ describe('demo bot with the preload', () => {
     }
   });
 
-  it('names the bad variable and leaves the bot running when the config is invalid', async () => {
+  it('names the bad variable, uses its default and monitors on when a value is invalid', async () => {
     const env = await ports();
-    const bot = spawnBot({ env: { ...env, METRICS_PORT: '80', DEMO_SCAN_INTERVAL_MS: '200' } });
-    const { message } = JSON.parse(await bot.waitForLine(/monitoring disabled/));
-    expect(message).toBe('monitoring disabled: invalid configuration: METRICS_PORT="80" (expected an integer from 1024 to 65535)');
+    const bot = spawnBot({ env: { ...env, MONITOR_INTERVAL_SECONDS: 'soon', DEMO_SCAN_INTERVAL_MS: '200' } });
+    const { message, level } = JSON.parse(await bot.waitForLine(/MONITOR_INTERVAL_SECONDS=/));
+    expect({ level, message }).toEqual({
+      level: 'warn',
+      message: 'MONITOR_INTERVAL_SECONDS="soon" (expected an integer from 5 to 300): using the default 30',
+    });
+    await bot.waitForLine(/monitoring started/);
     await bot.waitForLine(/scanned \d+ wallets/);
-    expect(await isListening(Number(env.DASHBOARD_PORT))).toBe(false);
+    expect((await get(`http://127.0.0.1:${env.DASHBOARD_PORT}/health`)).status).toBe(200);
   });
 
   it('refuses to start the bot on an invalid config when MONITORING_STRICT=true', async () => {
