@@ -1,12 +1,13 @@
 /**
  * The bot-side probe: `import { traceWalletScan } from 'polymarket-bot-monitoring/probe'`.
  *
- * It depends on nothing but node:diagnostics_channel. Channels are created once, here, and every
+ * It depends on nothing but node:diagnostics_channel (and node:util's type checks). Channels are created once, here, and every
  * publish is guarded by `hasSubscribers`: a bot started without the plugin pays one property
  * read per call and allocates nothing. With the plugin, its subscribers turn the messages into
  * spans and metrics. Values, thrown errors and rejections pass through unchanged.
  */
 import diagnostics from 'node:diagnostics_channel';
+import { types } from 'node:util';
 import {
   CHANNELS,
   TRACING_CHANNELS,
@@ -30,19 +31,28 @@ const component = diagnostics.channel(CHANNELS.component);
 
 type Traced = diagnostics.TracingChannel<object, { result?: unknown; error?: unknown }>;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    (typeof value === 'object' || typeof value === 'function') &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
+// Taken once, before any bot code can replace it: the probe observes a promise with the engine's
+// own `then`, never with one a bot or a library put on the prototype or the object.
+const promiseThen = Promise.prototype.then;
+
+/**
+ * A promise the engine made with the plain Promise constructor (an async function's, a client's
+ * `await`able): the only results the probe observes beyond the call. `isPromise` reads no
+ * property and runs no trap, so a Proxy, a getter or a revoked Proxy cannot throw here; a
+ * subclass (a cancelable promise with methods of its own) is returned untouched, as is every
+ * other thenable, whose `then` monitoring never calls.
+ */
+function isPlainPromise(value: unknown): value is Promise<unknown> {
+  return types.isPromise(value) && Object.getPrototypeOf(value) === Promise.prototype;
 }
 
 /**
  * Like TracingChannel's traceSync/tracePromise, for a function that may be either: sync results
- * and throws end at `end`; a returned promise ends at `asyncEnd`. As with Node's tracePromise,
- * the caller gets a promise that settles exactly as the original did (same value, same
- * rejection, still unhandled if the bot leaves it unhandled).
+ * and throws end at `end`; a plain promise ends at `asyncEnd`, and the caller gets a promise that
+ * settles exactly as the original did (same value, same rejection, still unhandled if the bot
+ * leaves it unhandled). Any other result — a thenable, a Proxy, an object whose getters throw —
+ * is handed back as it is and its trace ends at return: the probe reads nothing of it, and never
+ * throws what `fn` did not.
  */
 function trace<T, C extends { result?: unknown; error?: unknown }>(channel: Traced, context: C, fn: () => T): T {
   const { start, end, asyncStart, asyncEnd, error } = channel;
@@ -56,27 +66,36 @@ function trace<T, C extends { result?: unknown; error?: unknown }>(channel: Trac
       end.publish(context);
       throw thrown;
     }
-    if (!isThenable(result)) {
+    if (!isPlainPromise(result)) {
       context.result = result;
       end.publish(context);
       return result;
     }
     end.publish(context);
-    return Promise.resolve(result).then(
-      (value) => {
-        context.result = value;
-        asyncStart.publish(context);
-        asyncEnd.publish(context);
-        return value;
-      },
-      (rejection: unknown) => {
-        context.error = rejection;
-        error.publish(context);
-        asyncStart.publish(context);
-        asyncEnd.publish(context);
-        throw rejection;
-      },
-    ) as T;
+    try {
+      return promiseThen.call(
+        result,
+        (value) => {
+          context.result = value;
+          asyncStart.publish(context);
+          asyncEnd.publish(context);
+          return value;
+        },
+        (rejection: unknown) => {
+          context.error = rejection;
+          error.publish(context);
+          asyncStart.publish(context);
+          asyncEnd.publish(context);
+          throw rejection;
+        },
+      ) as T;
+    } catch {
+      // A promise whose own `constructor` was replaced can make `then` throw (species lookup):
+      // the bot gets its promise back, and the trace ends without a result.
+      asyncStart.publish(context);
+      asyncEnd.publish(context);
+      return result;
+    }
   });
 }
 
