@@ -208,3 +208,32 @@ describe('the subscribers behind the probe', () => {
     expect(trades.at(-1)?.outcome).toBe('other');
   });
 });
+
+describe('an error message of megabytes', () => {
+  it('is read no further than its first 1,024 characters: its first line, cut at 300, is the error shown', async () => {
+    trades.length = 0;
+    const huge = `boom ${'x'.repeat(400)}\n${'\n'.repeat(10_000_000)}`;
+    try {
+      traceTradeExecution(ORDER, () => {
+        throw new Error(huge);
+      });
+    } catch {
+      // the bot's own error
+    }
+    await settle();
+    expect(trades.at(-1)?.error).toBe(`Error: boom ${'x'.repeat(400)}`.slice(0, 300));
+  });
+
+  it('keeps a one-line message longer than the scanned head bounded', async () => {
+    trades.length = 0;
+    try {
+      traceTradeExecution(ORDER, () => {
+        throw new Error('y'.repeat(60_000));
+      });
+    } catch {
+      // the bot's own error
+    }
+    await settle();
+    expect(trades.at(-1)?.error?.length).toBeLessThanOrEqual(300);
+  });
+});

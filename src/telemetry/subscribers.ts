@@ -106,16 +106,17 @@ const numberAttr = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
 function errorText(error: unknown): string {
-  let message: string;
+  // Cut before anything else reads it: this runs inside the bot's call, and an error's message
+  // can be megabytes (10 MB of newlines cost 552 ms when split whole). Each part is cut before it
+  // is joined: a slice of a joined (cons) string would copy the whole of it first.
+  const cut = (text: unknown): string => String(text).slice(0, ERROR_TEXT_SCAN_CHARS);
+  let head: string;
   try {
-    message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    head = error instanceof Error ? `${cut(error.name)}: ${cut(error.message)}`.slice(0, ERROR_TEXT_SCAN_CHARS) : cut(error);
   } catch {
     // A thrown value with no text form (a null-prototype object, a throwing toString) is still an error.
-    message = 'unprintable thrown value';
+    head = 'unprintable thrown value';
   }
-  // Cut before anything else reads it: this runs inside the bot's call, and an error's message
-  // can be megabytes (10 MB of newlines cost 552 ms when split whole).
-  const head = message.slice(0, ERROR_TEXT_SCAN_CHARS);
   const lineEnd = head.indexOf('\n');
   return redactAndTruncate(lineEnd === -1 ? head : head.slice(0, lineEnd), ERROR_TEXT_CHARS);
 }
