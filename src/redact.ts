@@ -101,7 +101,174 @@ export function registerSecrets(values: Iterable<string>): void {
     const hex = /^0x([0-9a-f]{16,})$/i.exec(v);
     if (hex?.[1]) add(hex[1]);
   }
-  if (changed) rebuildKnownSecretsPattern();
+  if (changed) {
+    rebuildKnownSecretsPattern();
+    rebuildSecretWindows();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Known secrets by what they are, not how they are spelt: any 12 consecutive characters of one,
+// in any case, with or without 0x, or of its hex, base64 or base64url encoding.
+
+/** The shortest run of a known secret that is masked wherever it appears. */
+export const SECRET_WINDOW = 12;
+/** Past this length a secret's tail adds nothing a window of its head would not catch. */
+const MAX_INDEXED_SECRET = 4096;
+/** Upper bound on the index, whatever is registered (each entry is a 12-character string). */
+const MAX_WINDOWS = 200_000;
+
+/** Every window of every known secret's forms, folded (see `foldCode`), and their rolling hashes. */
+let secretWindows: Set<string> | null = null;
+let secretWindowHashes: Set<number> = new Set();
+/** Known mnemonics, as their word lists, for runs of their words whatever the separators. */
+let knownMnemonics: string[][] = [];
+
+/**
+ * Folds case and base64's two alphabets into one, character by character: a window of the text
+ * lines up with the text itself. ASCII only: a Unicode case mapping can change lengths.
+ */
+function foldCode(c: number): number {
+  if (c >= 65 && c <= 90) return c + 32; // A-Z
+  if (c === 43) return 45; // + → -
+  if (c === 47) return 95; // / → _
+  return c;
+}
+
+function fold(s: string): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) out += String.fromCharCode(foldCode(s.charCodeAt(i)));
+  return out;
+}
+
+// A polynomial rolling hash over folded character codes, so a scan costs a few integer
+// operations per character and builds a string only where a window's hash is known.
+const HASH_BASE = 131;
+const HASH_DROP = (() => {
+  let p = 1;
+  for (let i = 1; i < SECRET_WINDOW; i++) p = Math.imul(p, HASH_BASE);
+  return p;
+})();
+
+function windowHash(folded: string, start: number): number {
+  let h = 0;
+  for (let i = start; i < start + SECRET_WINDOW; i++) h = (Math.imul(h, HASH_BASE) + folded.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** The spellings a secret reaches a log in: itself, without 0x, and its bytes as hex and base64 at each alignment. */
+function secretForms(secret: string): string[] {
+  const v = secret.slice(0, MAX_INDEXED_SECRET);
+  const forms = [v];
+  // Text is matched case-blind, but an encoding of upper-cased text is not a re-cased encoding:
+  // each casing of the secret is encoded on its own.
+  const encodings: Buffer[] = [...new Set([v, v.toUpperCase(), v.toLowerCase()])].map((c) => Buffer.from(c, 'utf8'));
+  const hexKey = /^(?:0x)?([0-9a-f]+)$/i.exec(v);
+  if (hexKey?.[1]) {
+    forms.push(hexKey[1]);
+    // A hex key is also the bytes it spells: printed as base64 by some libraries.
+    if (hexKey[1].length % 2 === 0) encodings.push(Buffer.from(hexKey[1], 'hex'));
+  }
+  for (const bytes of encodings) {
+    forms.push(bytes.toString('hex'));
+    // Base64 encodes 3 bytes as 4 characters: a piece of the secret encoded on its own lines up
+    // with one of the three encodings starting at byte 0, 1 or 2. The last characters of each
+    // depend on where the piece ends, so they are left out.
+    for (let offset = 0; offset < 3 && offset < bytes.length; offset++) {
+      const encoded = bytes.subarray(offset).toString('base64').replace(/=+$/, '');
+      forms.push(encoded.slice(0, Math.max(0, encoded.length - 2)));
+    }
+  }
+  return forms;
+}
+
+function rebuildSecretWindows(): void {
+  const windows = new Set<string>();
+  const hashes = new Set<number>();
+  const mnemonics: string[][] = [];
+  for (const secret of knownSecrets) {
+    const words = secret.trim().toLowerCase().split(/[\s,;|_.-]+/);
+    if (words.length >= MNEMONIC_MIN_WORDS && words.every((w) => /^[a-z]{3,8}$/.test(w))) mnemonics.push(words);
+    for (const form of secretForms(secret)) {
+      const folded = fold(form);
+      for (let i = 0; i + SECRET_WINDOW <= folded.length && windows.size < MAX_WINDOWS; i++) {
+        windows.add(folded.slice(i, i + SECRET_WINDOW));
+        hashes.add(windowHash(folded, i));
+      }
+    }
+  }
+  secretWindows = windows.size > 0 ? windows : null;
+  secretWindowHashes = hashes;
+  knownMnemonics = mnemonics;
+}
+
+/** Spans [start, end) of `s` covered by a window of a known secret, merged. */
+function knownSecretSpans(s: string): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  if (secretWindows === null || s.length < SECRET_WINDOW) return spans;
+  let h = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (i >= SECRET_WINDOW) h = (h - Math.imul(foldCode(s.charCodeAt(i - SECRET_WINDOW)), HASH_DROP)) | 0;
+    h = (Math.imul(h, HASH_BASE) + foldCode(s.charCodeAt(i))) | 0;
+    if (i < SECRET_WINDOW - 1 || !secretWindowHashes.has(h)) continue;
+    const start = i + 1 - SECRET_WINDOW;
+    if (!secretWindows.has(fold(s.slice(start, i + 1)))) continue;
+    const last = spans[spans.length - 1];
+    if (last !== undefined && start <= last[1]) last[1] = i + 1;
+    else spans.push([start, i + 1]);
+  }
+  return spans;
+}
+
+/** Consecutive words of a known mnemonic, this many or more, are masked whatever joins them. */
+const MNEMONIC_RUN_WORDS = 4;
+
+function knownMnemonicSpans(s: string): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  if (knownMnemonics.length === 0) return spans;
+  const tokens: Array<[number, number, string]> = [];
+  const re = /[A-Za-z]+/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s)) !== null) tokens.push([m.index, m.index + m[0].length, m[0].toLowerCase()]);
+  for (const words of knownMnemonics) {
+    const positions = new Map<string, number[]>();
+    words.forEach((w, i) => positions.set(w, [...(positions.get(w) ?? []), i]));
+    // Longest run of tokens that follow the phrase word by word, from each start.
+    for (let t = 0; t < tokens.length; t++) {
+      for (const first of positions.get(tokens[t]![2]) ?? []) {
+        let n = 1;
+        while (t + n < tokens.length && words[first + n] === tokens[t + n]![2] && tokens[t + n]![0] - tokens[t + n - 1]![1] <= 4) n++;
+        if (n >= MNEMONIC_RUN_WORDS) spans.push([tokens[t]![0], tokens[t + n - 1]![1]]);
+      }
+    }
+  }
+  return spans;
+}
+
+function maskSpans(s: string, spans: Array<[number, number]>): string {
+  if (spans.length === 0) return s;
+  spans.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let last = 0;
+  for (const [start, end] of spans) {
+    if (end <= last) continue;
+    out += s.slice(last, Math.max(last, start)) + REDACTED;
+    last = end;
+  }
+  return out + s.slice(last);
+}
+
+/** Masks every run of a known secret in `s`, however it is cut, cased or encoded. */
+function maskKnownSecretRuns(s: string): string {
+  return maskSpans(s, [...knownSecretSpans(s), ...knownMnemonicSpans(s)]);
+}
+
+/**
+ * A public identifier as it may be shown (a market's condition id in a span): readable, unless it
+ * holds a known secret, and a wallet address in it shortened like everywhere else.
+ */
+export function maskIdentifier(s: string): string {
+  return maskKnownSecrets(s).replace(ADDRESS, (a) => shortAddress(a));
 }
 
 /**
@@ -110,11 +277,15 @@ export function registerSecrets(values: Iterable<string>): void {
  * registered from the environment, is still masked in them.
  */
 export function maskKnownSecrets(s: string): string {
-  return knownSecretsPattern === null ? s : s.replace(knownSecretsPattern, REDACTED);
+  const whole = knownSecretsPattern === null ? s : s.replace(knownSecretsPattern, REDACTED);
+  return maskKnownSecretRuns(whole);
 }
 
-/** Beyond this a string is not worth scanning on the bot's time: it is dropped whole. */
-const MAX_SCANNED = 64 * 1024;
+/**
+ * The most of one string any pattern reads (README: redaction): redactText cuts longer text to
+ * this first, redactAndTruncate drops it whole.
+ */
+export const MAX_SCANNED = 64 * 1024;
 
 /**
  * Redacts, then cuts to at most `max` characters. In that order: cutting first could shorten a key below
@@ -130,6 +301,9 @@ export function redactAndTruncate(s: string, max: number): string {
 export function clearRegisteredSecrets(): void {
   knownSecrets.clear();
   knownSecretsPattern = null;
+  secretWindows = null;
+  secretWindowHashes = new Set();
+  knownMnemonics = [];
 }
 
 const SECRET_ENV_EXTRA = /(?:^|_)(?:pk|key|pass)$/;
@@ -197,7 +371,7 @@ function isMnemonicWord(word: string, list: ReadonlySet<string> | null): boolean
 const MNEMONIC_MIN_WORDS = 12;
 // Words of a phrase are separated by whitespace; the comma and quoted forms are the same
 // phrase printed as an array.
-const WORD_GAP = /^(?:\s{1,4}|\s?,\s?|\s?["'],\s?["']\s?)$/;
+const WORD_GAP = /^(?:[\s,;:|/_.+-]{1,4}|\s?["'],\s?["']\s?)$/;
 
 function maskMnemonics(s: string): string {
   const words: Array<[start: number, end: number]> = [];
@@ -403,8 +577,10 @@ export function redactText(s: string): string {
   if (typeof s !== 'string') return s;
   // Nothing recognisable fits in fewer characters; most metadata strings end here.
   if (s.length < 8) return s;
-  let t = s;
+  // Bounded work: no pattern ever runs over more than MAX_SCANNED characters.
+  let t = s.length > MAX_SCANNED ? `${s.slice(0, MAX_SCANNED)}… [${s.length - MAX_SCANNED} characters cut]` : s;
   if (knownSecretsPattern !== null) t = t.replace(knownSecretsPattern, REDACTED);
+  t = maskKnownSecretRuns(t);
   if (t.includes('://')) t = t.replace(URL_PASSWORD, `$1:${REDACTED}@`);
   t = t.replace(LONG_HEX, maskLongHex);
   t = t.replace(TELEGRAM_TOKEN, REDACTED);

@@ -19,7 +19,7 @@ import {
   type WalletScanContext,
 } from '../channels.js';
 import { API_OUTCOMES, OUTCOMES, SIDES, TRADE_OPERATIONS, isFailure, type Outcome, type Side, type TradeOperation } from '../model.js';
-import { maskKnownSecrets, redactAndTruncate, shortAddress } from '../redact.js';
+import { maskIdentifier, redactAndTruncate, shortAddress } from '../redact.js';
 import { apiLabel } from './api-health.js';
 import { subscribeHttpClients, type ApiHostMap } from './http-clients.js';
 import type { MeasurementBatch, Sink } from './batch.js';
@@ -285,7 +285,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
           'polymarket.side': sideOf(order.side),
           // A condition id is public and looks like a key by shape: mask only real, registered secrets.
           'polymarket.market_id':
-            typeof order.market === 'string' && order.market.length <= MAX_MARKET_ID ? maskKnownSecrets(order.market) : undefined,
+            typeof order.market === 'string' && order.market.length <= MAX_MARKET_ID ? maskIdentifier(order.market) : undefined,
           'polymarket.size': numberAttr(order.size),
           'polymarket.price': numberAttr(order.price),
           'polymarket.source_wallet': typeof order.sourceWallet === 'string' ? shortAddress(order.sourceWallet) : undefined,
