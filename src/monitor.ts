@@ -34,7 +34,7 @@ import { BotState } from './telemetry/bot-state.js';
 import { EventLoopDelay } from './telemetry/event-loop.js';
 import { gaugeReaders } from './telemetry/gauges.js';
 import { createInstruments } from './telemetry/instruments.js';
-import { parseApiHosts } from './telemetry/http-clients.js';
+import { apiNames, parseApiHosts } from './telemetry/http-clients.js';
 import { subscribe } from './telemetry/subscribers.js';
 import { instrumentClobClient, type ClobInstrumentation } from './instrument/clob-client.js';
 import { BreakerAwareSampler, samplerFromEnv } from './telemetry/sampler.js';
@@ -321,6 +321,8 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     (telegram !== undefined && tradeModes(config.alertOnTrade).routine !== 'off') || log().isLevelEnabled('debug');
   const { hosts: apiHosts, warnings: apiHostWarnings } = parseApiHosts(config.apiHosts);
   for (const warning of apiHostWarnings) log().warn(warning);
+  // The APIs the plugin maps by host keep their own series whatever the bot reports first.
+  bot.apis.reserve(apiNames(apiHosts));
   const unsubscribe = subscribe({
     scanDuration: histograms.walletScanDuration,
     tradeDuration: histograms.tradeExecutionDuration,

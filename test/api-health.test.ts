@@ -114,6 +114,18 @@ describe('ApiHealth bounded names', () => {
     expect([...health.apis()]).toHaveLength(MAX_APIS + 1);
   });
 
+  it('keeps the reserved names (clob, configured APIs) out of other, whatever the bot reported first', () => {
+    const { health } = setup();
+    health.reserve(['clob', 'gamma']);
+    for (let i = 0; i < 40; i++) health.record(`bot_${i}`, true);
+    expect(health.record('clob', false)).toBe('clob');
+    expect(health.record('gamma', true)).toBe('gamma');
+    // 20 names in all: the bot's free text shares what the two reserved leave.
+    const own = [...health.apis()].filter((name) => name.startsWith('bot_'));
+    expect(own).toHaveLength(18);
+    expect(health.record('bot_39', true)).toBe('other');
+  });
+
   it('still counts a name tracked before the cap under its own label', () => {
     const { health } = setup();
     for (let i = 0; i < MAX_APIS + 3; i++) health.record(`api_${i}`, true);

@@ -30,12 +30,29 @@ export function apiLabel(raw: unknown): string {
 
 export class ApiHealth {
   private readonly series = new Map<string, Series>();
+  /** Names the plugin itself knows (built-in and configured hosts): they always get their own series. */
+  private readonly reserved = new Set<string>();
+  /** Series of names not reserved, which share what the reserved leave of MAX_APIS. */
+  private free = 0;
 
   constructor(private readonly now: () => number) {}
 
+  /**
+   * Keeps a slot for each of these names, so whatever a bot reports first (free text, many
+   * names) can never push `clob` or a configured API into `other`.
+   */
+  reserve(names: Iterable<string>): void {
+    for (const name of names) {
+      if (this.reserved.size >= MAX_APIS) break;
+      this.reserved.add(name);
+    }
+  }
+
   /** Records one call; returns the label it was counted under. */
   record(api: string, ok: boolean): string {
-    const label = this.series.has(api) || this.series.size < MAX_APIS ? api : 'other';
+    const known = this.series.has(api) || this.reserved.has(api);
+    const label = known || this.free < MAX_APIS - this.reserved.size ? api : 'other';
+    if (!this.series.has(label) && !this.reserved.has(label) && label !== 'other') this.free += 1;
     let s = this.series.get(label);
     if (!s) {
       s = { starts: new Array(BUCKETS).fill(-Infinity), ok: new Array(BUCKETS).fill(0), failed: new Array(BUCKETS).fill(0), consecutiveFailures: 0 };

@@ -35,6 +35,16 @@ export interface HostApis {
 /** Keyed by lower-case host name, IPv6 addresses without brackets. */
 export type ApiHostMap = ReadonlyMap<string, HostApis>;
 
+/** Every api name a host map can yield, and `clob` (the CLOB client's instrumentation names its calls so, whatever the host). */
+export function apiNames(hosts: ApiHostMap): Set<string> {
+  const names = new Set<string>(['clob']);
+  for (const { api, ports } of hosts.values()) {
+    if (api !== undefined) names.add(api);
+    for (const name of ports?.values() ?? []) names.add(name);
+  }
+  return names;
+}
+
 /** The api a request to `host` (on `port`, when known) is a call to: a `host:port` entry first, then `host`. */
 export function lookupApi(hosts: ApiHostMap, host: string, port?: number): string | undefined {
   const entry = hosts.get(host.toLowerCase());
