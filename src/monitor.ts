@@ -350,9 +350,11 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     : undefined;
   // Loaded beside the bot's start rather than before it: nothing the bot does needs it, and the
   // servers open only once it has started, so no scrape misses its series.
-  const hostMetrics = import('@opentelemetry/host-metrics').then(
-    ({ HostMetrics }) =>
-      new HostMetrics({
+  const hostMetrics = import('@opentelemetry/host-metrics').then(({ HostMetrics }) =>
+    // Shut down before the module loaded (a quick restart): its provider takes no new meters.
+    stopping
+      ? undefined
+      : new HostMetrics({
         meterProvider: sdk.meterProvider,
         name: `${PACKAGE_NAME}-host`,
         // Network counters cost a /proc walk per collection and say little about a trading bot.

@@ -307,6 +307,8 @@ export function clearRegisteredSecrets(): void {
 }
 
 const SECRET_ENV_EXTRA = /(?:^|_)(?:pk|key|pass)$/;
+/** `pwd` is a password's abbreviation in a key, but PWD and OLDPWD are where the shell stands. */
+const SHELL_DIRECTORY_ENV: ReadonlySet<string> = new Set(['PWD', 'OLDPWD']);
 const OTLP_HEADERS_ENV = /^OTEL_EXPORTER_OTLP_(?:[A-Z]+_)?HEADERS$/;
 
 /**
@@ -334,6 +336,8 @@ export function secretsFromEnv(env: Readonly<Record<string, string | undefined>>
       }
       continue;
     }
+    // The shell's working directories, not passwords: registered, they masked every file path.
+    if (SHELL_DIRECTORY_ENV.has(name)) continue;
     const normalized = normalizeKey(name);
     if (isSecretKey(name) || SECRET_ENV_EXTRA.test(normalized)) out.push(value);
   }

@@ -421,3 +421,9 @@ describe('pathological input', () => {
     expect(redactText('abandon '.repeat(12_500))).toBe(`${REDACTED} … [${100_000 - 65_536} characters cut]`);
   });
 });
+
+describe('secretsFromEnv and the shell', () => {
+  it('does not take PWD and OLDPWD (working directories) for passwords: file paths stay readable', () => {
+    expect(secretsFromEnv({ PWD: '/srv/polymarket-bot', OLDPWD: '/srv', DB_PWD: 'hunter2-hunter2' })).toEqual(['hunter2-hunter2']);
+  });
+});

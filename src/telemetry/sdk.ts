@@ -38,7 +38,7 @@ import {
   type ResourceMetrics,
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
-import { metrics, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
+import { context, metrics, propagation, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import type { Sampler } from '@opentelemetry/sdk-trace';
 import { quote } from '../config.js';
 
@@ -241,13 +241,17 @@ function startMeterProvider({ env, readers, views }: SdkOptions): StartedSdk {
     views,
     readers,
   });
-  metrics.setGlobalMeterProvider(meterProvider);
+  const registered = metrics.setGlobalMeterProvider(meterProvider);
   return {
     meterProvider,
     tracerProvider: undefined,
     otlp: { traces: false, metrics: false },
     flush: () => meterProvider.forceFlush().catch(() => {}),
-    shutdown: () => meterProvider.shutdown(),
+    shutdown: async () => {
+      await meterProvider.shutdown();
+      // A restart (startMonitoring after shutdown) registers again: the global must be free.
+      if (registered) metrics.disable();
+    },
   };
 }
 
@@ -289,6 +293,30 @@ async function startNodeSdk({ env, readers, views, sampler }: SdkOptions, otlp: 
         (internals._meterProvider as { forceFlush?: () => Promise<void> } | undefined)?.forceFlush?.(),
       ]);
     },
-    shutdown: () => sdk.shutdown(),
+    shutdown: async () => {
+      await sdk.shutdown();
+      unregisterGlobals(internals._meterProvider, internals._tracerProvider);
+    },
   };
+}
+
+/**
+ * Frees the OpenTelemetry globals NodeSDK registered for this instance, so a restart
+ * (startMonitoring after shutdown) can register again instead of logging "duplicate
+ * registration" and leaving the shut-down providers in place. A global someone else registered
+ * is left alone.
+ */
+function unregisterGlobals(meterProvider: MeterProvider | undefined, tracerProvider: TracerProvider | undefined): void {
+  try {
+    if (meterProvider !== undefined && metrics.getMeterProvider() === meterProvider) metrics.disable();
+    const globalTracer = trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider };
+    if (tracerProvider !== undefined && globalTracer.getDelegate?.() === tracerProvider) {
+      // NodeSDK registers the context manager and propagator with the tracer provider.
+      trace.disable();
+      context.disable();
+      propagation.disable();
+    }
+  } catch {
+    // Shutdown path: a global left registered costs a restart one warning, never the bot.
+  }
 }
