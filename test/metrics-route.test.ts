@@ -88,4 +88,46 @@ describe('GET /metrics', () => {
     expect(await res.text()).toBe('metrics collection failed\n');
     expect(errors).toEqual(['metrics collection failed: Error: collection timed out']);
   });
+
+  it('serves concurrent scrapes from one collection, and collects afresh for the next scrape', async () => {
+    const SCRAPES = 20;
+    let arrived = 0;
+    let release!: () => void;
+    const allArrived = new Promise<void>((resolve) => (release = resolve));
+    const served: number[] = [];
+    const { exporter, meter, url } = await serve({ onScrape: () => ++arrived === SCRAPES && release(), onServed: (ms) => served.push(ms) });
+    meter.createCounter('trades_total').add(1);
+    const collect = exporter.collect.bind(exporter);
+    const collections = vi.spyOn(exporter, 'collect').mockImplementation(async (...args) => {
+      await allArrived; // hold the first collection until every scrape is waiting
+      return collect(...args);
+    });
+    const answers = await Promise.all(Array.from({ length: SCRAPES }, async () => {
+      const res = await fetch(url);
+      return { status: res.status, body: await res.text() };
+    }));
+    expect(collections).toHaveBeenCalledTimes(1);
+    expect(served).toHaveLength(1);
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200]));
+    expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+    expect(answers[0]!.body).toContain('trades_total{otel_scope_name="test"} 1');
+
+    meter.createCounter('trades_total').add(1);
+    expect(await (await fetch(url)).text()).toContain('trades_total{otel_scope_name="test"} 2');
+    expect(collections).toHaveBeenCalledTimes(2);
+  });
+
+  it('answers every waiting scrape 500 with one error line when their shared collection fails', async () => {
+    let arrived = 0;
+    let release!: () => void;
+    const allArrived = new Promise<void>((resolve) => (release = resolve));
+    const { exporter, errors, url } = await serve({ onScrape: () => ++arrived === 3 && release() });
+    vi.spyOn(exporter, 'collect').mockImplementation(async () => {
+      await allArrived;
+      throw new Error('collection timed out');
+    });
+    const statuses = await Promise.all([fetch(url), fetch(url), fetch(url)].map(async (p) => (await p).status));
+    expect(statuses).toEqual([500, 500, 500]);
+    expect(errors).toEqual(['metrics collection failed: Error: collection timed out']);
+  });
 });
