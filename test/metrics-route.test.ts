@@ -5,13 +5,14 @@
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EXPOSITION_CONTENT_TYPE, metricsRoute, type MetricsRouteOptions } from '../src/http/metrics.js';
+import { EXPOSITION_CONTENT_TYPE, REUSE_MS, metricsRoute, type MetricsRouteOptions } from '../src/http/metrics.js';
 import { startServer, type RunningServer } from '../src/http/server.js';
 
 let server: RunningServer | undefined;
 let provider: MeterProvider | undefined;
 
 afterEach(async () => {
+  vi.useRealTimers();
   vi.restoreAllMocks();
   await server?.close();
   await provider?.shutdown();
@@ -69,13 +70,16 @@ describe('GET /metrics', () => {
     expect(order).toEqual(['bot', 'serialize']);
   });
 
-  it('reports the synchronous time it took, once per scrape', async () => {
+  it('reports every scrape, and the synchronous time of each collection', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
     const served: number[] = [];
     let scrapes = 0;
     const { url } = await serve({ onServed: (ms) => served.push(ms), onScrape: () => scrapes++ });
     await (await fetch(url)).text();
+    await (await fetch(url)).text(); // served again: no collection
+    vi.advanceTimersByTime(REUSE_MS);
     await (await fetch(url)).text();
-    expect(scrapes).toBe(2);
+    expect(scrapes).toBe(3);
     expect(served).toHaveLength(2);
     for (const ms of served) expect(ms).toBeGreaterThan(0);
   });
@@ -89,7 +93,7 @@ describe('GET /metrics', () => {
     expect(errors).toEqual(['metrics collection failed: Error: collection timed out']);
   });
 
-  it('serves concurrent scrapes from one collection, and collects afresh for the next scrape', async () => {
+  it('serves concurrent scrapes from one collection', async () => {
     const SCRAPES = 20;
     let arrived = 0;
     let release!: () => void;
@@ -112,7 +116,20 @@ describe('GET /metrics', () => {
     expect(new Set(answers.map((a) => a.body)).size).toBe(1);
     expect(answers[0]!.body).toContain('trades_total{otel_scope_name="test"} 1');
 
-    meter.createCounter('trades_total').add(1);
+  });
+
+  it(`serves an answer again for ${REUSE_MS} ms, then collects afresh`, async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { exporter, meter, url } = await serve();
+    const trades = meter.createCounter('trades_total');
+    const collections = vi.spyOn(exporter, 'collect');
+    trades.add(1);
+    expect(await (await fetch(url)).text()).toContain('trades_total{otel_scope_name="test"} 1');
+    trades.add(1);
+    vi.advanceTimersByTime(REUSE_MS - 1);
+    expect(await (await fetch(url)).text()).toContain('trades_total{otel_scope_name="test"} 1');
+    expect(collections).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(1);
     expect(await (await fetch(url)).text()).toContain('trades_total{otel_scope_name="test"} 2');
     expect(collections).toHaveBeenCalledTimes(2);
   });

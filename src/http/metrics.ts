@@ -26,6 +26,13 @@ export interface MetricsRouteOptions {
   readonly onError: (message: string) => void;
 }
 
+/**
+ * How long an answer is served again to later scrapes. Shorter than any scrape interval in use
+ * (Prometheus' own minimum is 1 s, its default 1 min), so a lone scraper always gets a fresh
+ * collection; two scrapers within the same second get the same one.
+ */
+export const REUSE_MS = 1_000;
+
 /** One collection's answer, shared by every scrape that arrived while it was being made. */
 type Exposition = { readonly ok: true; readonly body: string } | { readonly ok: false };
 
@@ -55,13 +62,25 @@ export function metricsRoute(exporter: PrometheusExporter, options: MetricsRoute
     }
   };
   // Scrapes are idempotent reads: while one collection is in flight, every other scrape waits for
-  // its answer instead of starting its own, so a burst of scrapes costs one collection and one
-  // body in memory, not one each (2000 at once had cost the bot 280 MB and 700 ms stalls).
+  // its answer instead of starting its own, and an answer made less than REUSE_MS ago is served
+  // again, so a burst of scrapes costs one collection and one body in memory, not one each (2000
+  // at once had cost the bot 280 MB and 700 ms stalls), and a sustained flood one per REUSE_MS.
   let inFlight: Promise<Exposition> | undefined;
-  const exposition = (): Promise<Exposition> =>
-    (inFlight ??= collect().finally(() => {
-      inFlight = undefined;
-    }));
+  let recent: { readonly at: number; readonly result: Exposition } | undefined;
+  const exposition = (): Promise<Exposition> => {
+    if (recent && Date.now() - recent.at < REUSE_MS) return Promise.resolve(recent.result);
+    return (inFlight ??= collect().then(
+      (result) => {
+        inFlight = undefined;
+        recent = result.ok ? { at: Date.now(), result } : undefined;
+        return result;
+      },
+      (error: unknown) => {
+        inFlight = undefined;
+        throw error;
+      },
+    ));
+  };
   const answer = (res: ServerResponse, result: Exposition): void => {
     if (res.destroyed) return;
     if (result.ok) {
