@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startServer, type RunningServer } from '../src/http/server.js';
+import { MAX_CONNECTIONS, startServer, type RunningServer } from '../src/http/server.js';
 
 let server: RunningServer | undefined;
 const sockets: net.Socket[] = [];
@@ -65,5 +65,46 @@ describe('request deadlines', () => {
     expect(closed()).toBe(false);
     vi.advanceTimersByTime(200);
     await vi.waitFor(() => expect(closed()).toBe(true), { timeout: 2_000, interval: 20 });
+  });
+});
+
+describe('bounded load', () => {
+  async function listen(): Promise<number> {
+    server = await startServer({
+      name: 'test',
+      host: '127.0.0.1',
+      port: 0,
+      onError: () => {},
+      routes: { '/ok': { methods: ['GET', 'POST'], handler: (_req, res) => res.end('ok\n') } },
+    });
+    return server!.port;
+  }
+
+  /** A raw connection that sends `request`; resolves with what came back once the server closes it or answers. */
+  function exchange(port: number, request: string, until: RegExp): Promise<{ socket: net.Socket; received: string; closed: boolean }> {
+    return new Promise((resolve) => {
+      const socket = net.connect({ host: '127.0.0.1', port });
+      sockets.push(socket);
+      let received = '';
+      const done = (closed: boolean) => resolve({ socket, received, closed });
+      socket.on('connect', () => socket.write(request));
+      socket.on('data', (chunk) => {
+        received += chunk.toString();
+        if (until.test(received)) done(false);
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => done(true));
+    });
+  }
+  const GET = 'GET /ok HTTP/1.1\r\nHost: x\r\n\r\n';
+
+  it(`closes connections beyond ${MAX_CONNECTIONS} unanswered, and serves again once one goes`, async () => {
+    const port = await listen();
+    const held = await Promise.all(Array.from({ length: MAX_CONNECTIONS }, () => exchange(port, GET, /ok\n$/)));
+    for (const h of held) expect(h.received).toMatch(/^HTTP\/1\.1 200/);
+    const excess = await exchange(port, GET, /ok\n$/);
+    expect(excess).toMatchObject({ received: '', closed: true });
+    held[0]!.socket.destroy();
+    await vi.waitFor(async () => expect((await exchange(port, GET, /ok\n$/)).received).toMatch(/^HTTP\/1\.1 200/), { timeout: 2_000, interval: 50 });
   });
 });

@@ -5,13 +5,14 @@
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EXPOSITION_CONTENT_TYPE, metricsRoute, type MetricsRouteOptions } from '../src/http/metrics.js';
+import { EXPOSITION_CONTENT_TYPE, REUSE_MS, metricsRoute, type MetricsRouteOptions } from '../src/http/metrics.js';
 import { startServer, type RunningServer } from '../src/http/server.js';
 
 let server: RunningServer | undefined;
 let provider: MeterProvider | undefined;
 
 afterEach(async () => {
+  vi.useRealTimers();
   vi.restoreAllMocks();
   await server?.close();
   await provider?.shutdown();
@@ -69,13 +70,16 @@ describe('GET /metrics', () => {
     expect(order).toEqual(['bot', 'serialize']);
   });
 
-  it('reports the synchronous time it took, once per scrape', async () => {
+  it('reports every scrape, and the synchronous time of each collection', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
     const served: number[] = [];
     let scrapes = 0;
     const { url } = await serve({ onServed: (ms) => served.push(ms), onScrape: () => scrapes++ });
     await (await fetch(url)).text();
+    await (await fetch(url)).text(); // served again: no collection
+    vi.advanceTimersByTime(REUSE_MS);
     await (await fetch(url)).text();
-    expect(scrapes).toBe(2);
+    expect(scrapes).toBe(3);
     expect(served).toHaveLength(2);
     for (const ms of served) expect(ms).toBeGreaterThan(0);
   });
@@ -86,6 +90,61 @@ describe('GET /metrics', () => {
     const res = await fetch(url);
     expect(res.status).toBe(500);
     expect(await res.text()).toBe('metrics collection failed\n');
+    expect(errors).toEqual(['metrics collection failed: Error: collection timed out']);
+  });
+
+  it('serves concurrent scrapes from one collection', async () => {
+    const SCRAPES = 20;
+    let arrived = 0;
+    let release!: () => void;
+    const allArrived = new Promise<void>((resolve) => (release = resolve));
+    const served: number[] = [];
+    const { exporter, meter, url } = await serve({ onScrape: () => ++arrived === SCRAPES && release(), onServed: (ms) => served.push(ms) });
+    meter.createCounter('trades_total').add(1);
+    const collect = exporter.collect.bind(exporter);
+    const collections = vi.spyOn(exporter, 'collect').mockImplementation(async (...args) => {
+      await allArrived; // hold the first collection until every scrape is waiting
+      return collect(...args);
+    });
+    const answers = await Promise.all(Array.from({ length: SCRAPES }, async () => {
+      const res = await fetch(url);
+      return { status: res.status, body: await res.text() };
+    }));
+    expect(collections).toHaveBeenCalledTimes(1);
+    expect(served).toHaveLength(1);
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([200]));
+    expect(new Set(answers.map((a) => a.body)).size).toBe(1);
+    expect(answers[0]!.body).toContain('trades_total{otel_scope_name="test"} 1');
+
+  });
+
+  it(`serves an answer again for ${REUSE_MS} ms, then collects afresh`, async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const { exporter, meter, url } = await serve();
+    const trades = meter.createCounter('trades_total');
+    const collections = vi.spyOn(exporter, 'collect');
+    trades.add(1);
+    expect(await (await fetch(url)).text()).toContain('trades_total{otel_scope_name="test"} 1');
+    trades.add(1);
+    vi.advanceTimersByTime(REUSE_MS - 1);
+    expect(await (await fetch(url)).text()).toContain('trades_total{otel_scope_name="test"} 1');
+    expect(collections).toHaveBeenCalledTimes(1);
+    vi.advanceTimersByTime(1);
+    expect(await (await fetch(url)).text()).toContain('trades_total{otel_scope_name="test"} 2');
+    expect(collections).toHaveBeenCalledTimes(2);
+  });
+
+  it('answers every waiting scrape 500 with one error line when their shared collection fails', async () => {
+    let arrived = 0;
+    let release!: () => void;
+    const allArrived = new Promise<void>((resolve) => (release = resolve));
+    const { exporter, errors, url } = await serve({ onScrape: () => ++arrived === 3 && release() });
+    vi.spyOn(exporter, 'collect').mockImplementation(async () => {
+      await allArrived;
+      throw new Error('collection timed out');
+    });
+    const statuses = await Promise.all([fetch(url), fetch(url), fetch(url)].map(async (p) => (await p).status));
+    expect(statuses).toEqual([500, 500, 500]);
     expect(errors).toEqual(['metrics collection failed: Error: collection timed out']);
   });
 });

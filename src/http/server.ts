@@ -49,6 +49,18 @@ const KEEP_ALIVE_MS = 5_000;
 const NEXT_REQUEST_DEADLINE_MS = KEEP_ALIVE_MS + 1_000 + HEADERS_DEADLINE_MS;
 
 /**
+ * Open connections per server. Prometheus keeps one per target, probes and a dashboard a few
+ * more; beyond this Node closes a new connection as it accepts it, before any socket object,
+ * parser or request exists, so a flood costs the bot an accept and a close per connection.
+ */
+export const MAX_CONNECTIONS = 32;
+/** Requests on one kept-alive connection before Node closes it. */
+const MAX_REQUESTS_PER_CONNECTION = 1_000;
+/** Headers Node parses into a request; a scrape or probe sends a handful. */
+const MAX_HEADERS = 32;
+const MAX_HEADER_BYTES = 8 * 1024;
+
+/**
  * Bounded request time without a sweep. Node enforces headersTimeout/requestTimeout only when it
  * checks all connections, every connectionsCheckingInterval (30 s by default); checking every
  * second would wake an idle bot twice a second for nothing (measured here: a wake-up costs about
@@ -75,7 +87,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer | und
     {
       // Bounded request size and time: hostile or broken clients cannot pin memory or sockets.
       // The timeouts are Node's backstop; the per-connection deadlines below act first.
-      maxHeaderSize: 8 * 1024,
+      maxHeaderSize: MAX_HEADER_BYTES,
       requestTimeout: REQUEST_DEADLINE_MS,
       headersTimeout: HEADERS_DEADLINE_MS,
       keepAliveTimeout: KEEP_ALIVE_MS,
@@ -110,6 +122,9 @@ export function startServer(options: ServerOptions): Promise<RunningServer | und
       }
     },
   );
+  server.maxConnections = MAX_CONNECTIONS;
+  server.maxHeadersCount = MAX_HEADERS;
+  server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
   server.on('connection', (socket: Socket) => {
     socket.unref();
     deadline(socket, HEADERS_DEADLINE_MS);
