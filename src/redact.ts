@@ -309,6 +309,7 @@ export function clearRegisteredSecrets(): void {
 const SECRET_ENV_EXTRA = /(?:^|_)(?:pk|key|pass)$/;
 /** `pwd` is a password's abbreviation in a key, but PWD and OLDPWD are where the shell stands. */
 const SHELL_DIRECTORY_ENV: ReadonlySet<string> = new Set(['PWD', 'OLDPWD']);
+const SECRET_LOCATION_ENV = /_(?:FILE|PATH|DIR)$/i;
 const OTLP_HEADERS_ENV = /^OTEL_EXPORTER_OTLP_(?:[A-Z]+_)?HEADERS$/;
 
 /**
@@ -337,7 +338,8 @@ export function secretsFromEnv(env: Readonly<Record<string, string | undefined>>
       continue;
     }
     // The shell's working directories, not passwords: registered, they masked every file path.
-    if (SHELL_DIRECTORY_ENV.has(name)) continue;
+    // Likewise where a secret is kept (PRIVATE_KEY_FILE=/run/secrets/key) is not the secret.
+    if (SHELL_DIRECTORY_ENV.has(name) || SECRET_LOCATION_ENV.test(name)) continue;
     const normalized = normalizeKey(name);
     if (isSecretKey(name) || SECRET_ENV_EXTRA.test(normalized)) out.push(value);
   }

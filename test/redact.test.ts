@@ -426,4 +426,8 @@ describe('secretsFromEnv and the shell', () => {
   it('does not take PWD and OLDPWD (working directories) for passwords: file paths stay readable', () => {
     expect(secretsFromEnv({ PWD: '/srv/polymarket-bot', OLDPWD: '/srv', DB_PWD: 'hunter2-hunter2' })).toEqual(['hunter2-hunter2']);
   });
+
+  it('does not take where a secret is kept for the secret (…_FILE, …_PATH, …_DIR)', () => {
+    expect(secretsFromEnv({ PRIVATE_KEY_FILE: '/run/secrets/key', TLS_KEY_PATH: '/etc/tls/key.pem', SECRETS_DIR: '/run/secrets' })).toEqual([]);
+  });
 });
