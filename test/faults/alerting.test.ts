@@ -287,6 +287,9 @@ describe.concurrent('Telegram failing under a stream of notifications', () => {
       await running.bot.waitForLine(/Telegram alert delivery recovered/, 5_000);
       await until(() => (watcher.windows.length >= 2 ? true : undefined), 'two loop windows', 12_000);
 
+      // /metrics serves one collection's answer for up to 1 s (a scrape flood costs one collection
+      // a second): wait that out so this scrape is collected after everything counted above.
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
       const acceptedBefore = fake.accepted.length;
       const last = await running.scrape();
       const acceptedAfter = fake.accepted.length;

@@ -629,7 +629,12 @@ console.log('bot ready');
       expect(value(samples, `${SCAN}_count`, { outcome: 'skipped' })).toBe(report.scans.skipped);
       expect(total(samples, `${TRADE}_count`)).toBe(report.trades);
       expect(total(samples, 'monitoring_api_requests_total')).toBe(report.apiCalls);
-      expect(labelValues(samples, 'monitoring_api_requests_total', 'api').size).toBe(21);
+      // At most 20 names and other; the plugin's own (clob, the host-mapped apis) keep slots of
+      // their own, so the bot's free text gets what they leave.
+      const apis = labelValues(samples, 'monitoring_api_requests_total', 'api');
+      expect(apis.size).toBeLessThanOrEqual(21);
+      expect(apis.size).toBeGreaterThan(10);
+      expect(apis.has('other')).toBe(true);
 
       expect([...nonsense]).toEqual([]);
       expect(senselessSamples(samples)).toEqual([]);
