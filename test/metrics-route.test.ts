@@ -5,7 +5,7 @@
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { EXPOSITION_CONTENT_TYPE, REUSE_MS, metricsRoute, type MetricsRouteOptions } from '../src/http/metrics.js';
+import { EXPOSITION_CONTENT_TYPE, MIN_COLLECTION_INTERVAL_MS, metricsRoute, type MetricsRouteOptions } from '../src/http/metrics.js';
 import { startServer, type RunningServer } from '../src/http/server.js';
 
 let server: RunningServer | undefined;
@@ -71,15 +71,12 @@ describe('GET /metrics', () => {
   });
 
   it('reports every scrape, and the synchronous time of each collection', async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
     const served: number[] = [];
     let scrapes = 0;
     const { url } = await serve({ onServed: (ms) => served.push(ms), onScrape: () => scrapes++ });
     await (await fetch(url)).text();
-    await (await fetch(url)).text(); // served again: no collection
-    vi.advanceTimersByTime(REUSE_MS);
-    await (await fetch(url)).text();
-    expect(scrapes).toBe(3);
+    await (await fetch(url)).text(); // within the interval: waits for its own collection
+    expect(scrapes).toBe(2);
     expect(served).toHaveLength(2);
     for (const ms of served) expect(ms).toBeGreaterThan(0);
   });
@@ -118,20 +115,22 @@ describe('GET /metrics', () => {
 
   });
 
-  it(`serves an answer again for ${REUSE_MS} ms, then collects afresh`, async () => {
-    vi.useFakeTimers({ toFake: ['Date'] });
+  it(`never answers with data collected before the scrape arrived; collections start ${MIN_COLLECTION_INTERVAL_MS} ms apart at the least`, async () => {
     const { exporter, meter, url } = await serve();
     const trades = meter.createCounter('trades_total');
-    const collections = vi.spyOn(exporter, 'collect');
+    const starts: number[] = [];
+    const collect = exporter.collect.bind(exporter);
+    vi.spyOn(exporter, 'collect').mockImplementation((...args) => {
+      starts.push(performance.now());
+      return collect(...args);
+    });
     trades.add(1);
     expect(await (await fetch(url)).text()).toContain('trades_total{otel_scope_name="test"} 1');
     trades.add(1);
-    vi.advanceTimersByTime(REUSE_MS - 1);
-    expect(await (await fetch(url)).text()).toContain('trades_total{otel_scope_name="test"} 1');
-    expect(collections).toHaveBeenCalledTimes(1);
-    vi.advanceTimersByTime(1);
+    // Right after the first: it waits for the next collection, which sees the second trade.
     expect(await (await fetch(url)).text()).toContain('trades_total{otel_scope_name="test"} 2');
-    expect(collections).toHaveBeenCalledTimes(2);
+    expect(starts).toHaveLength(2);
+    expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(MIN_COLLECTION_INTERVAL_MS - 1);
   });
 
   it('answers every waiting scrape 500 with one error line when their shared collection fails', async () => {

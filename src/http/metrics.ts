@@ -27,11 +27,13 @@ export interface MetricsRouteOptions {
 }
 
 /**
- * How long an answer is served again to later scrapes. Shorter than any scrape interval in use
- * (Prometheus' own minimum is 1 s, its default 1 min), so a lone scraper always gets a fresh
- * collection; two scrapers within the same second get the same one.
+ * The shortest time between the starts of two collections. A scrape that comes sooner waits for
+ * the next one (and every scrape arriving meanwhile shares it) rather than get an older answer:
+ * a sustained flood costs one collection per interval, and no scrape is ever answered with data
+ * collected before it arrived. Prometheus' own minimum scrape interval is 1 s, its default 1 min,
+ * so a lone scraper never waits.
  */
-export const REUSE_MS = 1_000;
+export const MIN_COLLECTION_INTERVAL_MS = 1_000;
 
 /** One collection's answer, shared by every scrape that arrived while it was being made. */
 type Exposition = { readonly ok: true; readonly body: string } | { readonly ok: false };
@@ -62,24 +64,30 @@ export function metricsRoute(exporter: PrometheusExporter, options: MetricsRoute
     }
   };
   // Scrapes are idempotent reads: while one collection is in flight, every other scrape waits for
-  // its answer instead of starting its own, and an answer made less than REUSE_MS ago is served
-  // again, so a burst of scrapes costs one collection and one body in memory, not one each (2000
-  // at once had cost the bot 280 MB and 700 ms stalls), and a sustained flood one per REUSE_MS.
+  // its answer instead of starting its own, so a burst of scrapes costs one collection and one body
+  // in memory, not one each (2000 at once had cost the bot 280 MB and 700 ms stalls); and
+  // collections start at most once per MIN_COLLECTION_INTERVAL_MS, so a sustained flood costs one
+  // per interval.
   let inFlight: Promise<Exposition> | undefined;
-  let recent: { readonly at: number; readonly result: Exposition } | undefined;
+  let lastStart = Number.NEGATIVE_INFINITY;
   const exposition = (): Promise<Exposition> => {
-    if (recent && Date.now() - recent.at < REUSE_MS) return Promise.resolve(recent.result);
-    return (inFlight ??= collect().then(
+    if (inFlight) return inFlight;
+    const wait = Math.max(0, lastStart + MIN_COLLECTION_INTERVAL_MS - performance.now());
+    const started = (wait > 0 ? sleep(wait, undefined, { ref: false }) : Promise.resolve()).then(() => {
+      lastStart = performance.now();
+      return collect();
+    });
+    inFlight = started.then(
       (result) => {
         inFlight = undefined;
-        recent = result.ok ? { at: Date.now(), result } : undefined;
         return result;
       },
       (error: unknown) => {
         inFlight = undefined;
         throw error;
       },
-    ));
+    );
+    return inFlight;
   };
   const answer = (res: ServerResponse, result: Exposition): void => {
     if (res.destroyed) return;
