@@ -40,8 +40,8 @@ export async function renderReadme(readme, { CONFIG_FIELDS, describeDefault, des
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const config = await import('../dist/config.js');
-  const catalog = await import('../dist/telemetry/catalog.js');
+  const config = await import('../dist/core/config.js');
+  const catalog = await import('../dist/metrics/catalog.js');
   const path = new URL('../README.md', import.meta.url);
   const readme = readFileSync(path, 'utf8');
   writeFileSync(path, await renderReadme(readme, { ...config, ...catalog }));

@@ -5,7 +5,7 @@
  * are imported dynamically inside the try, so even a broken install ends as one log line
  * ("monitoring disabled: …") and the bot runs on unmonitored.
  */
-import { loadConfig } from './config.js';
+import { loadConfig } from './core/config.js';
 
 /** sysexits' EX_CONFIG: systemd's RestartPreventExitStatus can tell it from a crash. */
 const EXIT_CONFIG = 78;
@@ -20,10 +20,10 @@ function disabledByEnv(): boolean {
 
 if (!disabledByEnv()) {
   try {
-    const { startMonitoring } = await import('./monitor.js');
+    const { startMonitoring } = await import('./plugin/monitor.js');
     await startMonitoring();
   } catch (error) {
-    const { ConfigError } = await import('./config.js');
+    const { ConfigError } = await import('./core/config.js');
     if (error instanceof ConfigError) {
       // Only MONITORING_STRICT=true lets a config error through: the operator asked for fatal.
       process.stderr.write(`monitoring: ${error.message} (MONITORING_STRICT=true: refusing to start the bot)\n`);

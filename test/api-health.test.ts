@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { API_WINDOW_MS, ApiHealth, MAX_APIS, apiLabel } from '../src/telemetry/api-health.js';
+import { API_WINDOW_MS, ApiHealth, MAX_APIS, apiLabel } from '../src/state/api-health.js';
 
 // A multiple of the 30-second bucket, so "t0" is the first millisecond of a bucket.
 const T0 = 1_800_000_000_000;

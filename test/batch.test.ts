@@ -6,9 +6,9 @@
 import type { Attributes } from '@opentelemetry/api';
 import { MeterProvider, type HistogramMetricData } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MeasurementBatch } from '../src/telemetry/batch.js';
-import { METRICS } from '../src/telemetry/catalog.js';
-import { createInstruments } from '../src/telemetry/instruments.js';
+import { MeasurementBatch } from '../src/metrics/batch.js';
+import { METRICS } from '../src/metrics/catalog.js';
+import { createInstruments } from '../src/metrics/instruments.js';
 import { TestReader, noGauges } from './support/metrics.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

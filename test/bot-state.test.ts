@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ComponentReport } from '../src/channels.js';
-import { REDACTED, clearRegisteredSecrets } from '../src/redact.js';
-import { BotState } from '../src/telemetry/bot-state.js';
+import type { ComponentReport } from '../src/core/channels.js';
+import { REDACTED, clearRegisteredSecrets } from '../src/core/redact.js';
+import { BotState } from '../src/state/bot-state.js';
 
 // Hardhat's well-known development key: public, never funded on a real chain.
 const PRIVATE_KEY = 'ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';

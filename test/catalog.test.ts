@@ -1,8 +1,8 @@
 import { MeterProvider, InMemoryMetricExporter, AggregationTemporality, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { describe, expect, it } from 'vitest';
-import { METRICS, METRIC_LIST } from '../src/telemetry/catalog.js';
-import { createInstruments, initialLabelSets, type GaugeKey, type GaugeReader } from '../src/telemetry/instruments.js';
+import { METRICS, METRIC_LIST } from '../src/metrics/catalog.js';
+import { createInstruments, initialLabelSets, type GaugeKey, type GaugeReader } from '../src/metrics/instruments.js';
 import { parseExposition } from './e2e/harness.js';
 
 /** The eight series the predecessor published, by the exact names dashboards already use. */

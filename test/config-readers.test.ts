@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_FIELDS } from '../src/config.js';
+import { CONFIG_FIELDS } from '../src/core/config.js';
 import { ROOT } from './e2e/harness.js';
 
 function sources(dir: string): string[] {

@@ -8,7 +8,7 @@ import {
   loadConfig,
   type ConfigField,
   type MonitoringConfig,
-} from '../src/config.js';
+} from '../src/core/config.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -379,7 +379,7 @@ describe('without MONITORING_STRICT a bad value costs only its own setting', () 
   });
 
   it('degrades a bad option the same way', () => {
-    const { config, warnings } = loadConfig({}, { metricsPort: 80, nonsense: 1 });
+    const { config, warnings } = loadConfig({}, { metricsPort: 80, nonsense: 1 } as Parameters<typeof loadConfig>[1]);
     expect(config.metricsPort).toBe(9090);
     expect(warnings).toEqual([
       'options.nonsense (not a configuration option): ignored',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deferred } from '../src/defer.js';
+import { deferred } from '../src/core/defer.js';
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 

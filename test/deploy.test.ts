@@ -9,8 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { FAILURE_OUTCOMES } from '../src/model.js';
-import { METRIC_LIST } from '../src/telemetry/catalog.js';
+import { FAILURE_OUTCOMES } from '../src/core/model.js';
+import { METRIC_LIST } from '../src/metrics/catalog.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEPLOY = path.join(ROOT, 'deploy');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { EventLoopDelay } from '../src/telemetry/event-loop.js';
+import { EventLoopDelay } from '../src/state/event-loop.js';
 
 const block = (ms: number): void => {
   const started = performance.now();

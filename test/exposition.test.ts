@@ -7,7 +7,7 @@ import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSerializer } from '../src/http/exposition.js';
+import { createSerializer } from '../src/metrics/exposition.js';
 import { TestReader } from './support/metrics.js';
 
 let provider: MeterProvider | undefined;

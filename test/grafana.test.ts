@@ -8,8 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { CONFIG_FIELDS } from '../src/config.js';
-import { METRIC_LIST } from '../src/telemetry/catalog.js';
+import { CONFIG_FIELDS } from '../src/core/config.js';
+import { METRIC_LIST } from '../src/metrics/catalog.js';
 import {
   allExpressions,
   panelsOf,

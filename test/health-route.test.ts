@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { HealthBoard } from '../src/evaluate/health.js';
-import { SystemSampler } from '../src/evaluate/sampler.js';
+import { HealthBoard } from '../src/state/health-board.js';
+import { SystemSampler } from '../src/state/system-sampler.js';
 import { healthRoutes, type HealthReport } from '../src/http/health.js';
-import type { Component, ComponentStatus } from '../src/model.js';
+import type { Component, ComponentStatus } from '../src/core/model.js';
 
 const INTERVAL_MS = 30_000;
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { HealthBoard, overallStatus } from '../src/evaluate/health.js';
-import { checkAlertSystem, checkCircuitBreaker, type CheckInputs } from '../src/evaluate/checks.js';
-import { BotState } from '../src/telemetry/bot-state.js';
-import type { ComponentStatus } from '../src/model.js';
+import { HealthBoard, overallStatus } from '../src/state/health-board.js';
+import { checkAlertSystem, checkCircuitBreaker, type CheckInputs } from '../src/rules/checks.js';
+import { BotState } from '../src/state/bot-state.js';
+import type { ComponentStatus } from '../src/core/model.js';
 
 describe('overall status (the seed rule)', () => {
   const cases: [ComponentStatus[], string][] = [

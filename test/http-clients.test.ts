@@ -7,8 +7,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import axios from 'axios';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { lookupApi, parseApiHosts, subscribeHttpClients, type ApiHostMap, type HttpClientDeps } from '../src/telemetry/http-clients.js';
+import { loadConfig } from '../src/core/config.js';
+import { lookupApi, parseApiHosts, subscribeHttpClients, type ApiHostMap, type HttpClientDeps } from '../src/ingest/http-clients.js';
 
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 

@@ -1,8 +1,8 @@
 import { PassThrough, Writable } from 'node:stream';
 import { diag } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
-import { bridgeOtelDiag, configureLogger, createLogger, log, writeLine, type Logger, type LogLevel } from '../src/log.js';
-import { REDACTED, clearRegisteredSecrets, registerSecrets, secretsFromEnv } from '../src/redact.js';
+import { bridgeOtelDiag, configureLogger, createLogger, log, writeLine, type Logger, type LogLevel } from '../src/core/log.js';
+import { REDACTED, clearRegisteredSecrets, registerSecrets, secretsFromEnv } from '../src/core/redact.js';
 
 // Hardhat's well-known development key and account: public, never funded on a real chain.
 const PRIVATE_KEY = 'ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FAILURE_OUTCOMES, OUTCOMES, isFailure } from '../src/model.js';
-import { clobCancelOutcome, clobOrderOutcome, mappedOutcome, outcomeOf, outcomeOfError, scanOutcomeOf } from '../src/telemetry/outcome.js';
+import { FAILURE_OUTCOMES, OUTCOMES, isFailure } from '../src/core/model.js';
+import { clobCancelOutcome, clobOrderOutcome, mappedOutcome, outcomeOf, outcomeOfError, scanOutcomeOf } from '../src/ingest/outcome.js';
 
 // Response shapes of @polymarket/clob-client 5.x, as its http-helpers and the CLOB return them
 // (written out by hand from the client's source and Polymarket's docs, not from our table).

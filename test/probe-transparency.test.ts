@@ -10,10 +10,10 @@ import fc from 'fast-check';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { traceTradeExecution, traceWalletScan } from '../src/probe.js';
-import { BotState } from '../src/telemetry/bot-state.js';
-import { createInstruments } from '../src/telemetry/instruments.js';
-import { subscribe, type TradeEvent } from '../src/telemetry/subscribers.js';
+import { traceTradeExecution, traceWalletScan } from '../src/ingest/probe.js';
+import { BotState } from '../src/state/bot-state.js';
+import { createInstruments } from '../src/metrics/instruments.js';
+import { subscribe, type TradeEvent } from '../src/ingest/subscribers.js';
 import { TestReader, noGauges } from './support/metrics.js';
 
 const errors: [string, unknown][] = [];

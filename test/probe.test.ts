@@ -1,7 +1,7 @@
 import diagnostics from 'node:diagnostics_channel';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { CHANNELS, TRACING_CHANNELS } from '../src/channels.js';
-import { reportApiCall, reportComponent, reportDailyPnl, traceTradeExecution, traceWalletScan } from '../src/probe.js';
+import { CHANNELS, TRACING_CHANNELS } from '../src/core/channels.js';
+import { reportApiCall, reportComponent, reportDailyPnl, traceTradeExecution, traceWalletScan } from '../src/ingest/probe.js';
 
 const WALLET = '0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266';
 const ORDER = { market: '0xmarket', side: 'BUY', size: 10, price: 0.42 };

@@ -4,10 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CONFIG_FIELDS, describeDefault, describeExpected } from '../src/config.js';
-import { FAILURE_OUTCOMES, OUTCOMES } from '../src/model.js';
-import { METRIC_LIST } from '../src/telemetry/catalog.js';
-import { OUTCOME_WORDS } from '../src/telemetry/outcome.js';
+import { CONFIG_FIELDS, describeDefault, describeExpected } from '../src/core/config.js';
+import { FAILURE_OUTCOMES, OUTCOMES } from '../src/core/model.js';
+import { METRIC_LIST } from '../src/metrics/catalog.js';
+import { OUTCOME_WORDS } from '../src/ingest/outcome.js';
 import { renderReadme } from '../scripts/readme-tables.mjs';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');

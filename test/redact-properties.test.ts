@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { formatLogLine, formatTelegram } from '../src/alerts/format.js';
-import { createLogger, writeLine } from '../src/log.js';
+import { createLogger, writeLine } from '../src/core/log.js';
 import {
   clearRegisteredSecrets,
   maskIdentifier,
@@ -23,7 +23,7 @@ import {
   redactValue,
   registerSecrets,
   secretsFromEnv,
-} from '../src/redact.js';
+} from '../src/core/redact.js';
 
 /** The README's promise: any 12 consecutive characters of a known secret are masked. */
 const SECRET_WINDOW = 12;

@@ -8,7 +8,7 @@ import {
   registerSecrets,
   secretsFromEnv,
   shortAddress,
-} from '../src/redact.js';
+} from '../src/core/redact.js';
 
 // Hardhat's well-known development key and account: public, never funded on a real chain.
 const PRIVATE_KEY = 'ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';

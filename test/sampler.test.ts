@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SystemSampler, type SystemReadings } from '../src/evaluate/sampler.js';
+import { SystemSampler, type SystemReadings } from '../src/state/system-sampler.js';
 
 function fakeReadings(): SystemReadings & { cpu: { idle: number; total: number } | undefined; free: number } {
   return {

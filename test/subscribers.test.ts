@@ -4,15 +4,15 @@ import { SpanStatusCode, trace, type Attributes } from '@opentelemetry/api';
 import { MeterProvider, type MetricData } from '@opentelemetry/sdk-metrics';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { OUTCOMES } from '../src/model.js';
-import { reportApiCall, reportComponent, reportDailyPnl, traceTradeExecution, traceWalletScan } from '../src/probe.js';
-import { REDACTED, clearRegisteredSecrets, registerSecrets } from '../src/redact.js';
-import { MAX_APIS } from '../src/telemetry/api-health.js';
-import { BotState } from '../src/telemetry/bot-state.js';
-import { METRICS } from '../src/telemetry/catalog.js';
-import { parseApiHosts } from '../src/telemetry/http-clients.js';
-import { createInstruments } from '../src/telemetry/instruments.js';
-import { subscribe, type SubscriberDeps, type TradeEvent } from '../src/telemetry/subscribers.js';
+import { OUTCOMES } from '../src/core/model.js';
+import { reportApiCall, reportComponent, reportDailyPnl, traceTradeExecution, traceWalletScan } from '../src/ingest/probe.js';
+import { REDACTED, clearRegisteredSecrets, registerSecrets } from '../src/core/redact.js';
+import { MAX_APIS } from '../src/state/api-health.js';
+import { BotState } from '../src/state/bot-state.js';
+import { METRICS } from '../src/metrics/catalog.js';
+import { parseApiHosts } from '../src/ingest/http-clients.js';
+import { createInstruments } from '../src/metrics/instruments.js';
+import { subscribe, type SubscriberDeps, type TradeEvent } from '../src/ingest/subscribers.js';
 import { TestReader, noGauges } from './support/metrics.js';
 
 // Hardhat's well-known development key and account: public, never funded on a real chain.

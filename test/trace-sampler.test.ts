@@ -1,7 +1,7 @@
 import { ROOT_CONTEXT, SpanKind } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import { describe, expect, it } from 'vitest';
-import { BreakerAwareSampler, samplerFromEnv } from '../src/telemetry/sampler.js';
+import { BreakerAwareSampler, samplerFromEnv } from '../src/ingest/trace-sampler.js';
 
 const TRACE_ID = 'ffffffffffffffffffffffffffffffff'; // the highest id: sampled out by any ratio below 1
 const decide = (sampler: ReturnType<typeof samplerFromEnv>) => sampler.shouldSample(ROOT_CONTEXT, TRACE_ID, 'x', SpanKind.INTERNAL, {}, []).decision;

@@ -3,8 +3,8 @@
 // Every piece of data passes through `redactText` before anything else, even though evaluators
 // are meant to hand over clean text: an alert is the one output a human forwards and screenshots.
 
-import type { Severity } from '../model.js';
-import { redactText } from '../redact.js';
+import type { Severity } from '../core/model.js';
+import { redactText } from '../core/redact.js';
 import type { Notification } from './types.js';
 
 /**

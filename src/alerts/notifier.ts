@@ -3,7 +3,7 @@
  * its ALERT_ON_* setting lets through (`silent` without sound), when alerting is enabled and a
  * bot token is configured. Never throws, never waits.
  */
-import type { NotifyMode } from '../config.js';
+import type { NotifyMode } from '../core/config.js';
 import type { AlertSink, Notification } from './types.js';
 
 export type Draft = Omit<Notification, 'silent' | 'at'>;

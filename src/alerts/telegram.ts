@@ -8,8 +8,8 @@
 
 import { unrefFetch } from './unref-fetch.js';
 import { setTimeout as sleepTimer } from 'node:timers/promises';
-import { log } from '../log.js';
-import { redactText, registerSecrets } from '../redact.js';
+import { log } from '../core/log.js';
+import { redactText, registerSecrets } from '../core/redact.js';
 import { formatTelegram } from './format.js';
 import { DELIVERY_RANK, MAX_ROUTINE_WAITING, deliveryRank } from './priority.js';
 import { DeliveryQueue } from './queue.js';

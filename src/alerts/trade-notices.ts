@@ -4,11 +4,11 @@
 // then the failures of each window come as one digest (counts by outcome, the commonest errors),
 // and a window without failures ends the outage: the next failure is again told at once.
 
-import type { NotifyMode, TradeNotifyMode } from '../config.js';
-import { deferred, type Deferred } from '../defer.js';
-import { isFailure } from '../model.js';
-import { shortAddress } from '../redact.js';
-import type { TradeEvent } from '../telemetry/subscribers.js';
+import type { NotifyMode, TradeNotifyMode } from '../core/config.js';
+import { deferred, type Deferred } from '../core/defer.js';
+import { isFailure } from '../core/model.js';
+import { shortAddress } from '../core/redact.js';
+import type { TradeEvent } from '../ingest/subscribers.js';
 import type { Draft } from './notifier.js';
 
 /** Failed trades after the first are summed up over this window, one digest per window. */

@@ -2,7 +2,7 @@
 // Evaluators call `deliver` on their own stack, so a sink's `deliver` must be cheap, synchronous
 // and unable to throw: anything slow or fallible happens later, behind a queue.
 
-import type { Severity } from '../model.js';
+import type { Severity } from '../core/model.js';
 
 export interface Notification {
   /** 'firing' | 'resolved' for rule conditions; 'event' for per-event notices (a trade executed, a breaker tripped). */
@@ -37,13 +37,8 @@ export interface AlertSink {
   close(): void;
 }
 
-/**
- * Why Telegram did not accept a notification; one value per `failed` call (a metric label: keep it
- * bounded). `unconfirmed`: Telegram answered 2xx but its body could not be read or parsed; the
- * message was probably delivered, so it is not sent again.
- */
-export const FAILURE_REASONS = ['timeout', 'network', 'rate_limited', 'http_4xx', 'http_5xx', 'rejected', 'unconfirmed'] as const;
-export type FailureReason = (typeof FAILURE_REASONS)[number];
+import type { FailureReason } from '../core/model.js';
+export { FAILURE_REASONS, type FailureReason } from '../core/model.js';
 
 /**
  * What a sink reports for the plugin's metrics and /health. Each notification ends in exactly

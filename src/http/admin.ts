@@ -3,7 +3,7 @@
  * has given up recovering. The route exists only when MONITORING_ADMIN_TOKEN is set, and always
  * requires that token; it reads no body and reflects nothing the client sent.
  */
-import type { BreakerState, BreakerTransition } from '../evaluate/breaker.js';
+import type { BreakerState, BreakerTransition } from '../rules/breaker.js';
 import { bearerMatches, unauthorized } from './auth.js';
 import type { Route } from './server.js';
 

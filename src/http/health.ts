@@ -3,9 +3,9 @@
  * endpoint"); it carries statuses and readings only — no configuration value, path, version or
  * secret — so it is safe to expose to whoever can reach the port.
  */
-import type { Component, ComponentStatus, HealthStatus } from '../model.js';
-import { overallStatus, type HealthBoard } from '../evaluate/health.js';
-import type { SystemSampler } from '../evaluate/sampler.js';
+import type { Component, ComponentStatus, HealthStatus } from '../core/model.js';
+import { overallStatus, type HealthBoard } from '../state/health-board.js';
+import type { SystemSampler } from '../state/system-sampler.js';
 import { READ_METHODS, type Route } from './server.js';
 
 export interface BreakerSnapshot {

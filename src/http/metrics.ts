@@ -8,7 +8,7 @@
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { createSerializer } from './exposition.js';
+import { createSerializer } from '../metrics/exposition.js';
 import { READ_METHODS, type Route } from './server.js';
 
 /** Prometheus' text exposition format, as Prometheus asks for it. */

@@ -8,7 +8,7 @@ import {
 } from '../../src/alerts/format.js';
 import { createLogSink } from '../../src/alerts/log-sink.js';
 import type { Notification, SinkLogger } from '../../src/alerts/types.js';
-import { REDACTED, clearRegisteredSecrets, registerSecrets } from '../../src/redact.js';
+import { REDACTED, clearRegisteredSecrets, registerSecrets } from '../../src/core/redact.js';
 
 // Hardhat's well-known development key and account: public, never funded on a real chain.
 const PRIVATE_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';

@@ -5,8 +5,8 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { formatTelegram } from '../../src/alerts/format.js';
 import { createTelegramSink, type TelegramSinkOptions } from '../../src/alerts/telegram.js';
 import type { AlertSink, DeliveryObserver, FailureReason, Notification, SinkLogger } from '../../src/alerts/types.js';
-import { clearRegisteredSecrets } from '../../src/redact.js';
-import type { Severity } from '../../src/model.js';
+import { clearRegisteredSecrets } from '../../src/core/redact.js';
+import type { Severity } from '../../src/core/model.js';
 
 // Deliberately not shaped like a real token, so redaction's token pattern cannot hide a leak:
 // these tests check that the sink itself never lets the token out.

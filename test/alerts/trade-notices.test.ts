@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { NotifyMode, TradeNotifyMode } from '../../src/config.js';
+import type { NotifyMode, TradeNotifyMode } from '../../src/core/config.js';
 import type { Draft } from '../../src/alerts/notifier.js';
 import {
   DIGEST_ERROR_CHARS,
@@ -7,7 +7,7 @@ import {
   MAX_TRADE_NOTICES_PER_SECOND,
   createTradeNotices,
 } from '../../src/alerts/trade-notices.js';
-import type { TradeEvent } from '../../src/telemetry/subscribers.js';
+import type { TradeEvent } from '../../src/ingest/subscribers.js';
 
 const MARKET = `0x${'ab'.repeat(32)}`;
 

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { METRIC_LIST } from '../../src/telemetry/catalog.js';
+import { METRIC_LIST } from '../../src/metrics/catalog.js';
 import { freePort, get, killAll, parseExposition, spawnBot } from './harness.js';
 
 afterEach(() => killAll());

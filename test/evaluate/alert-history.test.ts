@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AlertHistory, type Condition } from '../../src/evaluate/alert-history.js';
-import type { Severity } from '../../src/model.js';
+import { AlertHistory, type Condition } from '../../src/rules/alert-history.js';
+import type { Severity } from '../../src/core/model.js';
 
 const MINUTE = 60_000;
 const WINDOW = 10 * MINUTE;

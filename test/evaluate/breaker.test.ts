@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MonitoringCircuitBreaker, type BreakerOptions } from '../../src/evaluate/breaker.js';
+import { MonitoringCircuitBreaker, type BreakerOptions } from '../../src/rules/breaker.js';
 
 const INTERVAL = 60_000;
 const CALM = { cpuPercent: 10, memoryPercent: 10 };

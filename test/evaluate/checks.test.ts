@@ -3,7 +3,7 @@
  * (one step either side of every boundary), and the findings that become alerts.
  */
 import { describe, expect, it } from 'vitest';
-import type { Condition } from '../../src/evaluate/alert-history.js';
+import type { Condition } from '../../src/rules/alert-history.js';
 import {
   apiConditions,
   checkMainBot,
@@ -14,9 +14,9 @@ import {
   type CheckOutcome,
   type HealthCheck,
   type Limits,
-} from '../../src/evaluate/checks.js';
-import type { ComponentStatus, Severity } from '../../src/model.js';
-import { BotState } from '../../src/telemetry/bot-state.js';
+} from '../../src/rules/checks.js';
+import type { ComponentStatus, Severity } from '../../src/core/model.js';
+import { BotState } from '../../src/state/bot-state.js';
 
 const T0 = 1_750_000_000_000;
 const SECOND = 1_000;

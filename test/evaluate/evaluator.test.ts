@@ -4,15 +4,15 @@
  * reports into, and one fake clock for all of them. Each test reads as a sequence of cycles.
  */
 import { describe, expect, it, vi } from 'vitest';
-import type { Decision } from '../../src/evaluate/alert-history.js';
-import { AlertHistory } from '../../src/evaluate/alert-history.js';
-import { MonitoringCircuitBreaker, type BreakerTransition } from '../../src/evaluate/breaker.js';
-import { HEALTH_CHECKS, type HealthCheck, type Limits } from '../../src/evaluate/checks.js';
-import { Evaluator, MIN_CPU_WINDOW_MS } from '../../src/evaluate/evaluator.js';
-import { HealthBoard } from '../../src/evaluate/health.js';
-import { SystemSampler, type CpuTimes, type SystemReadings } from '../../src/evaluate/sampler.js';
-import type { Component, HealthStatus } from '../../src/model.js';
-import { BotState } from '../../src/telemetry/bot-state.js';
+import type { Decision } from '../../src/rules/alert-history.js';
+import { AlertHistory } from '../../src/rules/alert-history.js';
+import { MonitoringCircuitBreaker, type BreakerTransition } from '../../src/rules/breaker.js';
+import { HEALTH_CHECKS, type HealthCheck, type Limits } from '../../src/rules/checks.js';
+import { Evaluator, MIN_CPU_WINDOW_MS } from '../../src/rules/evaluator.js';
+import { HealthBoard } from '../../src/state/health-board.js';
+import { SystemSampler, type CpuTimes, type SystemReadings } from '../../src/state/system-sampler.js';
+import type { Component, HealthStatus } from '../../src/core/model.js';
+import { BotState } from '../../src/state/bot-state.js';
 
 const T0 = 1_750_000_000_000;
 const SECOND = 1_000;

@@ -7,7 +7,7 @@
  * `npm run test:faults` builds dist/ first; FAULTS_SOAK_SECONDS (default 300) sets the soak.
  */
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { OUTCOMES } from '../../src/model.js';
+import { OUTCOMES } from '../../src/core/model.js';
 import { get, parseExposition } from '../e2e/harness.js';
 import {
   PROBE,

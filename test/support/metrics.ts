@@ -1,7 +1,7 @@
 /** What the unit tests that read instruments share: a reader that collects only when asked, and gauge stubs. */
 import { MetricReader } from '@opentelemetry/sdk-metrics';
-import { METRICS } from '../../src/telemetry/catalog.js';
-import type { GaugeKey, GaugeReader } from '../../src/telemetry/instruments.js';
+import { METRICS } from '../../src/metrics/catalog.js';
+import type { GaugeKey, GaugeReader } from '../../src/metrics/instruments.js';
 
 /** A reader that only collects when asked (cumulative, the MetricReader default): no timer, no exporter. */
 export class TestReader extends MetricReader {

@@ -30,10 +30,10 @@ import { createRequire } from 'node:module';
 import * as nodeModule from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { TradeOrder } from '../channels.js';
-import { traceTradeExecution } from '../probe.js';
-import { clobCancelOutcome, clobOrderOutcome } from '../telemetry/outcome.js';
-import { apiScope, inTrade, wantTradeScope } from '../telemetry/scopes.js';
+import type { TradeOrder } from '../core/channels.js';
+import { traceTradeExecution } from './probe.js';
+import { clobCancelOutcome, clobOrderOutcome } from './outcome.js';
+import { apiScope, inTrade, wantTradeScope } from './scopes.js';
 
 /** Each supported package, and the major version whose methods and response shapes the outcome table is written for. */
 export const SUPPORTED_CLOB_CLIENTS: Readonly<Record<string, number>> = {

@@ -4,7 +4,7 @@
  * tracked (further names fold into `other`), so a bot reporting free text cannot grow it.
  */
 
-import { maskKnownSecrets } from '../redact.js';
+import { maskKnownSecrets } from '../core/redact.js';
 
 const BUCKET_MS = 30_000;
 const BUCKETS = 10; // 10 × 30 s = the 5-minute window the README documents

@@ -6,15 +6,12 @@
  * as alert conditions. The alert rules for components are exactly these findings, so /health,
  * `monitoring_component_status` and the notifications never disagree.
  */
-import type { Component, HealthStatus, Severity } from '../model.js';
-import { TRADES, type BotState } from '../telemetry/bot-state.js';
+import type { BreakerView, Component, HealthStatus, Severity } from '../core/model.js';
+import { TRADES, type BotState } from '../state/bot-state.js';
 import type { Condition } from './alert-history.js';
-import type { CheckResult } from './health.js';
+import type { CheckResult } from '../state/health-board.js';
 
-export interface BreakerView {
-  readonly tripped: boolean;
-  readonly reason: string | null;
-}
+export type { BreakerView } from '../core/model.js';
 
 export interface AlertDeliveryView {
   readonly telegramConfigured: boolean;

@@ -2,8 +2,8 @@
  * Component health as the evaluators last found it: what /health shows and what the
  * `monitoring_component_status` gauge reads. Written only by the evaluation cycle.
  */
-import { redactText } from '../redact.js';
-import { COMPONENTS, type Component, type ComponentStatus, type HealthStatus } from '../model.js';
+import { redactText } from '../core/redact.js';
+import { COMPONENTS, type Component, type ComponentStatus, type HealthStatus } from '../core/model.js';
 
 export interface CheckResult {
   readonly status: ComponentStatus;

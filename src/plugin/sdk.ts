@@ -40,7 +40,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { context, metrics, propagation, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
 import type { Sampler } from '@opentelemetry/sdk-trace';
-import { quote } from '../config.js';
+import { quote } from '../core/config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

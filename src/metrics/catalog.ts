@@ -6,8 +6,7 @@
  * monotonic sum only when it is missing and never appends unit suffixes, so instrument names
  * are written here exactly as exposed.
  */
-import { FAILURE_REASONS } from '../alerts/types.js';
-import { HEALTH_STATUSES, SELF_ACTIVITIES, SEVERITIES } from '../model.js';
+import { FAILURE_REASONS, HEALTH_STATUSES, SELF_ACTIVITIES, SEVERITIES } from '../core/model.js';
 
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 

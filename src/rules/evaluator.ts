@@ -3,12 +3,12 @@
  * Plain and clock-injected: no timers or I/O of its own, so tests call `runCycle` with a fake
  * clock and made-up readings; the caller wires the outcomes to gauges, sinks and logs.
  */
-import type { Component, HealthStatus } from '../model.js';
+import type { Component, HealthStatus } from '../core/model.js';
 import type { AlertHistory, Condition, Decision } from './alert-history.js';
 import type { BreakerTransition, MonitoringCircuitBreaker } from './breaker.js';
 import { apiConditions, tradeConditions, type CheckInputs, type CheckOutcome, type HealthCheck } from './checks.js';
-import type { CheckResult, HealthBoard } from './health.js';
-import type { SystemSample, SystemSampler } from './sampler.js';
+import type { CheckResult, HealthBoard } from '../state/health-board.js';
+import type { SystemSample, SystemSampler } from '../state/system-sampler.js';
 
 /**
  * A CPU reading over a shorter window is noise (the first cycle right after start covers the

@@ -3,9 +3,9 @@
  * checks. Every field is validated on the way in: the channels are a public contract and the
  * payloads are untrusted (NaN, negative counts, huge strings, secrets in a reason).
  */
-import type { ComponentReport, DailyPnlReport, MainBotState, TradeExecutorState, WalletMonitorState } from '../channels.js';
-import { maskKnownSecrets, redactAndTruncate } from '../redact.js';
-import { isFailure, type Outcome } from '../model.js';
+import type { ComponentReport, DailyPnlReport, MainBotState, TradeExecutorState, WalletMonitorState } from '../core/channels.js';
+import { maskKnownSecrets, redactAndTruncate } from '../core/redact.js';
+import { isFailure, type Outcome } from '../core/model.js';
 import { ApiHealth } from './api-health.js';
 
 /** The one series of `BotState.trades`. */

@@ -7,7 +7,7 @@
  * (escalation) or not (de-escalation). The message text never takes part: the predecessor keyed on
  * it and re-alerted whenever a dollar amount changed.
  */
-import type { Severity } from '../model.js';
+import type { Severity } from '../core/model.js';
 
 export interface Condition {
   readonly rule: string;

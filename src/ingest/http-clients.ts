@@ -10,8 +10,8 @@
  */
 import diagnostics from 'node:diagnostics_channel';
 import { isApiFailureStatus } from './outcome.js';
-import { quote } from '../config.js';
-import { apiLabel } from './api-health.js';
+import { quote } from '../core/config.js';
+import { apiLabel } from '../state/api-health.js';
 
 /** Polymarket's and Polygon's public endpoints; MONITORING_API_HOSTS adds to these. */
 export const DEFAULT_API_HOSTS: ReadonlyMap<string, string> = new Map([

@@ -2,12 +2,11 @@
  * What each observable gauge reports. Every reader only reads state that the evaluation cycle
  * or the subscribers already hold: a Prometheus scrape costs a few property reads per gauge.
  */
-import { STATUS_GAUGE_VALUE } from '../model.js';
-import type { BreakerView } from '../evaluate/checks.js';
-import type { HealthBoard } from '../evaluate/health.js';
-import type { SystemSampler } from '../evaluate/sampler.js';
-import type { BotState } from './bot-state.js';
-import type { EventLoopDelay } from './event-loop.js';
+import { STATUS_GAUGE_VALUE, type BreakerView } from '../core/model.js';
+import type { HealthBoard } from '../state/health-board.js';
+import type { SystemSampler } from '../state/system-sampler.js';
+import type { BotState } from '../state/bot-state.js';
+import type { EventLoopDelay } from '../state/event-loop.js';
 import type { GaugeKey, GaugeReader } from './instruments.js';
 
 export interface GaugeSources {

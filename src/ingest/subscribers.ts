@@ -17,13 +17,13 @@ import {
   type TradeExecutionContext,
   type TradeOrder,
   type WalletScanContext,
-} from '../channels.js';
-import { API_OUTCOMES, OUTCOMES, SIDES, TRADE_OPERATIONS, isFailure, type Outcome, type Side, type TradeOperation } from '../model.js';
-import { maskIdentifier, redactAndTruncate, shortAddress } from '../redact.js';
-import { apiLabel } from './api-health.js';
+} from '../core/channels.js';
+import { API_OUTCOMES, OUTCOMES, SIDES, TRADE_OPERATIONS, isFailure, type Outcome, type Side, type TradeOperation } from '../core/model.js';
+import { maskIdentifier, redactAndTruncate, shortAddress } from '../core/redact.js';
+import { apiLabel } from '../state/api-health.js';
 import { subscribeHttpClients, type ApiHostMap } from './http-clients.js';
-import type { MeasurementBatch, Sink } from './batch.js';
-import type { BotState } from './bot-state.js';
+import type { MeasurementBatch, Sink } from '../metrics/batch.js';
+import type { BotState } from '../state/bot-state.js';
 import { mappedOutcome, outcomeOf, outcomeOfError, scanOutcomeOf } from './outcome.js';
 import { apiScope, operationScope, whenTradeScopeWanted } from './scopes.js';
 

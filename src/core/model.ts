@@ -82,3 +82,17 @@ export const API_OUTCOMES = ['success', 'failure'] as const;
 /** Where the plugin's own time goes (`monitoring_self_time_seconds_total`). */
 export const SELF_ACTIVITIES = ['collection', 'evaluation', 'alert_delivery'] as const;
 export type SelfActivity = (typeof SELF_ACTIVITIES)[number];
+
+/**
+ * Why Telegram did not accept a notification; one value per `failed` call (a metric label: keep it
+ * bounded). `unconfirmed`: Telegram answered 2xx but its body could not be read or parsed; the
+ * message was probably delivered, so it is not sent again.
+ */
+export const FAILURE_REASONS = ['timeout', 'network', 'rate_limited', 'http_4xx', 'http_5xx', 'rejected', 'unconfirmed'] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+/** What the monitoring circuit breaker shows the rest of the plugin. */
+export interface BreakerView {
+  readonly tripped: boolean;
+  readonly reason: string | null;
+}

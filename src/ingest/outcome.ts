@@ -11,7 +11,7 @@
  * Results are the bot's values, read on its call: every read is guarded (a throwing getter or a
  * revoked Proxy is `other`), nothing is called, arrays are read only as far as MAX_ITEMS.
  */
-import { OUTCOMES, type Outcome } from '../model.js';
+import { OUTCOMES, type Outcome } from '../core/model.js';
 
 /** Status or outcome words a result may carry, lower-cased, and what each means. */
 export const OUTCOME_WORDS: Readonly<Record<string, Outcome>> = {
