@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HealthBoard, overallStatus } from '../src/state/health-board.js';
-import { checkAlertSystem, checkCircuitBreaker, type CheckInputs } from '../src/rules/checks.js';
+import { checkAlertSystem, checkCircuitBreaker, type ComponentInputs } from '../src/rules/checks.js';
 import { BotState } from '../src/state/bot-state.js';
 import type { ComponentStatus } from '../src/core/model.js';
 
@@ -50,26 +50,23 @@ describe('HealthBoard', () => {
 });
 
 describe('plugin-owned checks', () => {
-  const inputs = (over: Partial<CheckInputs>): CheckInputs => ({
+  const inputs = (over: Partial<ComponentInputs>): ComponentInputs => ({
     breaker: { tripped: false, reason: null },
     alerts: { telegramConfigured: false, lastDelivery: null },
     bot: new BotState(() => 0),
-    rssMb: 100,
-    limits: { memoryThresholdMb: { wallet_monitor: 500, trade_executor: 200, total_system: 2000 }, dailyLossWarning: 0.12, dailyLossCritical: 0.15, staleAfterMs: 120_000 },
     now: 0,
-    startedAt: 0,
     ...over,
   });
 
   it('circuit breaker: tripped is degraded, with the reason', () => {
-    expect(checkCircuitBreaker(inputs({})).status).toBe('healthy');
-    const tripped = checkCircuitBreaker(inputs({ breaker: { tripped: true, reason: 'cpu 95%' } }));
+    expect(checkCircuitBreaker([], inputs({})).status).toBe('healthy');
+    const tripped = checkCircuitBreaker([], inputs({ breaker: { tripped: true, reason: 'cpu 95%' } }));
     expect(tripped).toMatchObject({ status: 'degraded', message: expect.stringContaining('cpu 95%') });
   });
 
   it('alert system: log only is healthy, a failed delivery is degraded', () => {
-    expect(checkAlertSystem(inputs({}))).toMatchObject({ status: 'healthy', message: expect.stringContaining('log only') });
-    expect(checkAlertSystem(inputs({ alerts: { telegramConfigured: true, lastDelivery: 'failed' } })).status).toBe('degraded');
-    expect(checkAlertSystem(inputs({ alerts: { telegramConfigured: true, lastDelivery: 'ok' } })).status).toBe('healthy');
+    expect(checkAlertSystem([], inputs({}))).toMatchObject({ status: 'healthy', message: expect.stringContaining('log only') });
+    expect(checkAlertSystem([], inputs({ alerts: { telegramConfigured: true, lastDelivery: 'failed' } })).status).toBe('degraded');
+    expect(checkAlertSystem([], inputs({ alerts: { telegramConfigured: true, lastDelivery: 'ok' } })).status).toBe('healthy');
   });
 });

@@ -71,7 +71,7 @@ describe('JSON lines', () => {
 
   it('writeLine writes the very line the logger would, redacted, and honours the level', async () => {
     const KEY = `0x${'ab'.repeat(32)}`;
-    const meta = { component: 'trade_executor', rule: 'TradeExecuted', note: `key ${KEY}` };
+    const meta = { component: 'trade_executor', rule: 'PolymarketBotTradeExecuted', note: `key ${KEY}` };
     const viaWinston = capture('info', true);
     const direct = capture('info', true);
     viaWinston.logger.warn(`copied with ${KEY}`, meta);

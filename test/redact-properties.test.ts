@@ -80,7 +80,7 @@ function outputs(text: string): string[] {
   stream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
   const logger = createLogger({ level: 'debug', json: true, stream });
   writeLine(logger, 'warn', text, { detail: text, nested: { error: text } });
-  const notification = { kind: 'event' as const, rule: 'TradeFailed', component: 'trade_executor', severity: 'warning' as const, title: 'Copied trade failed', description: text, silent: false, at: 0 };
+  const notification = { kind: 'event' as const, rule: 'PolymarketBotTradeFailed', component: 'trade_executor', severity: 'warning' as const, title: 'Copied trade failed', description: text, silent: false, at: 0 };
   return [
     redactText(text),
     JSON.stringify(redactValue({ message: text, list: [text] })),

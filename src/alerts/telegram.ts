@@ -14,6 +14,7 @@ import { formatTelegram } from './format.js';
 import { DELIVERY_RANK, MAX_ROUTINE_WAITING, deliveryRank } from './priority.js';
 import { DeliveryQueue } from './queue.js';
 import type { AlertSink, DeliveryObserver, FailureReason, Notification, SinkLogger } from './types.js';
+import type { RuleName } from '../rules/catalog.js';
 
 export interface TelegramSinkOptions {
   token: string;
@@ -248,7 +249,7 @@ class TelegramSink implements AlertSink {
     ].filter(Boolean);
     return {
       kind: 'event',
-      rule: 'AlertsDropped',
+      rule: 'PolymarketBotAlertsDropped' satisfies RuleName,
       component: 'alert_system',
       severity: 'info',
       title: `${what.join(' and ')} dropped`,

@@ -9,6 +9,7 @@ import { deferred, type Deferred } from '../core/defer.js';
 import { isFailure } from '../core/model.js';
 import { shortAddress } from '../core/redact.js';
 import type { TradeEvent } from '../ingest/subscribers.js';
+import type { RuleName } from '../rules/catalog.js';
 import type { Draft } from './notifier.js';
 
 /** Failed trades after the first are summed up over this window, one digest per window. */
@@ -57,7 +58,7 @@ export function tradeDraft(trade: TradeEvent): Draft | undefined {
   return {
     kind: 'event',
     ...(failed ? {} : { routine: true }),
-    rule: failed ? 'TradeFailed' : 'TradeExecuted',
+    rule: failed ? ('PolymarketBotTradeFailed' satisfies RuleName) : ('PolymarketBotTradeExecuted' satisfies RuleName),
     component: 'trade_executor',
     severity: failed ? 'warning' : 'info',
     title: failed ? `${operation === 'cancel' ? 'Cancel' : 'Copied trade'} ${outcome}` : ROUTINE_TITLES[outcome]!,
@@ -112,7 +113,7 @@ class FailureDigest {
     if (unquoted > 0) lines.push(`and ${unquoted} other error text${unquoted === 1 ? '' : 's'}`);
     return {
       kind: 'event',
-      rule: 'TradeFailed',
+      rule: 'PolymarketBotTradeFailed' satisfies RuleName,
       component: 'trade_executor',
       severity: 'warning',
       title: `${this.count} more copied trade${this.count === 1 ? '' : 's'} failed in the last ${Math.round(windowMs / 1000)} s`,

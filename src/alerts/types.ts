@@ -7,7 +7,7 @@ import type { Severity } from '../core/model.js';
 export interface Notification {
   /** 'firing' | 'resolved' for rule conditions; 'event' for per-event notices (a trade executed, a breaker tripped). */
   kind: 'firing' | 'resolved' | 'event';
-  /** CamelCase rule name, e.g. 'DailyLossCritical', 'TradeExecuted'. */
+  /** The rule catalog's name (src/rules/catalog.ts), e.g. 'PolymarketBotDailyLossCritical', 'PolymarketBotTradeExecuted'. */
   rule: string;
   /** e.g. 'trade_executor'. */
   component: string;

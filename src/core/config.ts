@@ -8,12 +8,18 @@ const NOTIFY_MODES = ['on', 'silent', 'off'] as const;
 // `failures`: failed trades only (with sound), fills and other routine outcomes not sent.
 const TRADE_NOTIFY_MODES = [...NOTIFY_MODES, 'failures'] as const;
 const BOT_ENVS = ['production', 'staging', 'development'] as const;
-const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+/**
+ * Who notifies Telegram of a condition both the plugin and Prometheus evaluate: the plugin
+ * (Alertmanager inhibits its copy), Alertmanager (the plugin keeps those to its log), or both.
+ */
+export const ALERT_ROUTES = ['plugin', 'alertmanager', 'both'] as const;
 
 export type NotifyMode = (typeof NOTIFY_MODES)[number];
 export type TradeNotifyMode = (typeof TRADE_NOTIFY_MODES)[number];
 export type BotEnv = (typeof BOT_ENVS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export type AlertRoute = (typeof ALERT_ROUTES)[number];
 
 // Large enough for any real host, small enough to catch a value given in bytes or KB.
 const MAX_MEMORY_THRESHOLD_MB = 1_048_576;
@@ -337,6 +343,15 @@ export const CONFIG_FIELDS = [
     description: 'Notify when the circuit breaker trips or recovers: on, silent (no sound) or off.',
   },
   {
+    key: 'alertRoute',
+    env: 'ALERT_ROUTE',
+    kind: 'enum',
+    default: 'plugin',
+    values: ALERT_ROUTES,
+    description:
+      'Who sends a condition both the plugin and Prometheus evaluate: plugin (Alertmanager inhibits its copy), alertmanager (the plugin logs it only) or both. Per-trade and breaker notices always come from the plugin.',
+  },
+  {
     key: 'botEnv',
     env: 'BOT_ENV',
     kind: 'enum',
@@ -457,6 +472,7 @@ export interface MonitoringConfig {
   alertOnTrade: TradeNotifyMode;
   alertOnError: NotifyMode;
   alertOnCircuitBreaker: NotifyMode;
+  alertRoute: AlertRoute;
   botEnv: BotEnv;
   apiHosts: string | undefined;
   instrumentClob: boolean;

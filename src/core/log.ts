@@ -4,9 +4,10 @@
 import { Writable } from 'node:stream';
 import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
 import winston, { type Logger } from 'winston';
+import { LOG_LEVELS, type LogLevel } from './config.js';
 import { redactText, redactValue } from './redact.js';
 
-export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type { LogLevel };
 
 export interface LoggerOptions {
   level: LogLevel;
@@ -26,7 +27,7 @@ const SPLAT = Symbol.for('splat');
 type Info = Record<string | symbol, unknown>;
 
 const SEVERITY: Readonly<Record<string, number>> = winston.config.npm.levels;
-const LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+const LEVELS: readonly LogLevel[] = LOG_LEVELS;
 const DEFAULT_COMPONENT = 'monitoring';
 const RESERVED = new Set(['level', 'message', 'time', 'component']);
 

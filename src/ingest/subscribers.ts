@@ -299,7 +299,6 @@ export function subscribe(deps: SubscriberDeps): () => void {
       const operation = operationOf(order.operation);
       const side = sideOf(order.side);
       measure(recordTrade, seconds, TRADE_ATTRIBUTES[operation][side][outcome]);
-      state.tradeEnded(outcome);
       deps.onTrade?.({ order, operation, side, outcome, seconds, ...(error === undefined ? {} : { error }) });
     },
   );

@@ -218,6 +218,13 @@ export const METRICS = {
     help: "Longest event-loop delay of the bot's process over the last evaluation interval (how late a 0.5 s timer ran).",
     labels: [],
   },
+  alertRoute: {
+    name: 'monitoring_alert_route',
+    type: 'gauge',
+    unit: '',
+    help: 'Who notifies Telegram of the conditions both the plugin and Prometheus evaluate (ALERT_ROUTE, or alertmanager while the plugin has no Telegram): 1 on that route.',
+    labels: ['route'],
+  },
   selfTime: {
     name: 'monitoring_self_time_seconds_total',
     type: 'counter',

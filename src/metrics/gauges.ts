@@ -15,11 +15,13 @@ export interface GaugeSources {
   readonly breaker: () => BreakerView;
   readonly bot: BotState;
   readonly eventLoop: EventLoopDelay;
+  /** The alert route in effect (see monitoring_alert_route). */
+  readonly alertRoute: () => string;
 }
 
 const MIB = 1024 * 1024;
 
-export function gaugeReaders({ sampler, board, breaker, bot, eventLoop }: GaugeSources): Record<GaugeKey, GaugeReader> {
+export function gaugeReaders({ sampler, board, breaker, bot, eventLoop, alertRoute }: GaugeSources): Record<GaugeKey, GaugeReader> {
   return {
     cpuUsage: (observe) => observe(sampler.last.cpuPercent),
     memoryUsage: (observe) => observe(sampler.last.rssBytes / MIB),
@@ -63,6 +65,7 @@ export function gaugeReaders({ sampler, board, breaker, bot, eventLoop }: GaugeS
       const w = eventLoop.last;
       if (w) observe(w.p99);
     },
+    alertRoute: (observe) => observe(1, { route: alertRoute() }),
     eventLoopDelayMax: (observe) => {
       const w = eventLoop.last;
       if (w) observe(w.max);

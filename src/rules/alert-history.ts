@@ -3,14 +3,18 @@
  * component cooldown, escalation and "resolved". Plain and clock-injected; the caller hands the
  * decisions to the sinks.
  *
- * An alert is identified by rule + component; severity decides whether a change is news
- * (escalation) or not (de-escalation). The message text never takes part: the predecessor keyed on
+ * An alert is identified by family + component (the catalog's rules of one family are one
+ * condition at different severities: PolymarketBotDailyLossWarning then …Critical is an
+ * escalation of one alert); severity decides whether a change is news (escalation) or not. The message text never takes part: the predecessor keyed on
  * it and re-alerted whenever a dollar amount changed.
  */
 import type { Severity } from '../core/model.js';
 
 export interface Condition {
+  /** The catalog's rule name (src/rules/catalog.ts). */
   readonly rule: string;
+  /** The rule's family: the more severe of one family and component replaces the less. */
+  readonly family: string;
   readonly component: string;
   readonly severity: Severity;
   readonly title: string;
@@ -50,7 +54,7 @@ interface Entry {
   lastSeenCycle: number;
 }
 
-const keyOf = (c: Pick<Condition, 'rule' | 'component'>): string => JSON.stringify([c.rule, c.component]);
+const keyOf = (c: Pick<Condition, 'family' | 'component'>): string => JSON.stringify([c.family, c.component]);
 
 export class AlertHistory {
   private readonly entries = new Map<string, Entry>();
@@ -119,8 +123,8 @@ export class AlertHistory {
   }
 
   /**
-   * One condition per rule + component, the most severe (a rule reporting both warning and
-   * critical is one alert), ordered most severe first so that when several compete for a
+   * One condition per family + component, the most severe (a warning and a critical rule of one
+   * family holding together are one alert), ordered most severe first so that when several compete for a
    * component's cooldown the critical one is the one that goes.
    */
   private mostSevereFirst(firing: readonly Condition[]): Condition[] {
@@ -158,7 +162,7 @@ export class AlertHistory {
 
   private causeToSend(condition: Condition, entry: Entry, now: number): 'new' | 'reminder' | 'escalation' | null {
     const { lastSent } = entry;
-    // Measured against what people last heard about this rule + component, resolved or not:
+    // Measured against what people last heard about this family + component, resolved or not:
     // a critical right after a resolved warning must not wait out a cooldown.
     if (lastSent !== null && RANK[condition.severity] > RANK[lastSent.severity]) return 'escalation';
     // The duplicate window spans one incident; after a "resolved", a new firing is news (the

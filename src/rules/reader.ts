@@ -14,7 +14,8 @@ import {
 export type CycleRunner = (metrics: ResourceMetrics) => void;
 
 class EvaluatingExporter implements PushMetricExporter {
-  constructor(private readonly runCycle: CycleRunner) {}
+  /** Set once the evaluation exists; collections before that (and after `stop`) run nothing. */
+  runCycle: CycleRunner = () => {};
 
   export(metrics: ResourceMetrics, resultCallback: (result: ExportResult) => void): void {
     try {
@@ -29,13 +30,28 @@ class EvaluatingExporter implements PushMetricExporter {
   async shutdown(): Promise<void> {}
 }
 
-/** Reports how long each of its collections took, for the plugin's self-time metric. */
-class EvaluatingReader extends PeriodicExportingMetricReader {
+/**
+ * Reports how long each of its collections took, for the plugin's self-time metric. It exists
+ * before the SDK (which takes its readers up front); what a cycle does is set once the evaluation
+ * is assembled (`setCycle`).
+ */
+export class EvaluatingReader extends PeriodicExportingMetricReader {
   constructor(
-    options: ConstructorParameters<typeof PeriodicExportingMetricReader>[0],
+    private readonly exporter: EvaluatingExporter,
+    intervalMillis: number,
     private readonly onCollect: (ms: number) => void,
   ) {
-    super(options);
+    super({
+      exporter,
+      exportIntervalMillis: intervalMillis,
+      // A cycle is synchronous work on in-memory data; collection is the only part that waits.
+      exportTimeoutMillis: Math.min(intervalMillis, 5_000),
+    });
+  }
+
+  /** What each collection is handed to; `undefined` stops cycles (the final flush at shutdown is not one). */
+  setCycle(runCycle: CycleRunner | undefined): void {
+    this.exporter.runCycle = runCycle ?? (() => {});
   }
 
   override async collect(options?: Parameters<PeriodicExportingMetricReader['collect']>[0]) {
@@ -48,18 +64,6 @@ class EvaluatingReader extends PeriodicExportingMetricReader {
   }
 }
 
-export function createEvaluatingReader(
-  intervalMillis: number,
-  runCycle: CycleRunner,
-  onCollect: (ms: number) => void = () => {},
-): PeriodicExportingMetricReader {
-  return new EvaluatingReader(
-    {
-      exporter: new EvaluatingExporter(runCycle),
-      exportIntervalMillis: intervalMillis,
-      // A cycle is synchronous work on in-memory data; collection is the only part that waits.
-      exportTimeoutMillis: Math.min(intervalMillis, 5_000),
-    },
-    onCollect,
-  );
+export function createEvaluatingReader(intervalMillis: number, onCollect: (ms: number) => void = () => {}): EvaluatingReader {
+  return new EvaluatingReader(new EvaluatingExporter(), intervalMillis, onCollect);
 }

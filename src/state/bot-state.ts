@@ -8,8 +8,6 @@ import { maskKnownSecrets, redactAndTruncate } from '../core/redact.js';
 import { isFailure, type Outcome } from '../core/model.js';
 import { ApiHealth } from './api-health.js';
 
-/** The one series of `BotState.trades`. */
-export const TRADES = 'trades';
 
 const MAX_FLAGS = 20;
 const FLAG_NAME = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
@@ -55,16 +53,9 @@ export class BotState {
   /** Wall-clock ms of the last successful scan (traced or reported). */
   lastSuccessfulScanAt: number | null = null;
   readonly apis: ApiHealth;
-  /** Trade operations over the same 5-minute window, under TRADES: failed (rejected, invalid, failed, error) or not. */
-  readonly trades: ApiHealth;
 
   constructor(private readonly now: () => number) {
     this.apis = new ApiHealth(now);
-    this.trades = new ApiHealth(now);
-  }
-
-  tradeEnded(outcome: Outcome): void {
-    this.trades.record(TRADES, !isFailure(outcome));
   }
 
   /**

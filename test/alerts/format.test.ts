@@ -76,10 +76,10 @@ describe('formatTelegram', () => {
 
   it('renders an info event as news, without a severity label', () => {
     const [text] = formatTelegram(
-      notification({ kind: 'event', rule: 'TradeExecuted', severity: 'info', title: 'Trade executed', description: '' }),
+      notification({ kind: 'event', rule: 'PolymarketBotTradeExecuted', severity: 'info', title: 'Trade executed', description: '' }),
       { staging: false },
     );
-    expect(text).toBe('\u{1F535} <b>Trade executed</b>\nTradeExecuted \u00B7 trade_executor \u00B7 2025-01-02 03:04:05 UTC');
+    expect(text).toBe('\u{1F535} <b>Trade executed</b>\nPolymarketBotTradeExecuted \u00B7 trade_executor \u00B7 2025-01-02 03:04:05 UTC');
   });
 
   it('escapes markup in the title, rule and component as well', () => {
@@ -187,13 +187,13 @@ describe('createLogSink', () => {
     const sink = createLogSink(logger);
     sink.deliver(notification());
     sink.deliver(notification({ severity: 'warning', kind: 'resolved' }));
-    sink.deliver(notification({ severity: 'info', kind: 'event', rule: 'TradeExecuted', routine: true }));
-    sink.deliver(notification({ severity: 'info', kind: 'event', rule: 'MonitoringCircuitBreakerRecovered', component: 'circuit_breaker' }));
+    sink.deliver(notification({ severity: 'info', kind: 'event', rule: 'PolymarketBotTradeExecuted', routine: true }));
+    sink.deliver(notification({ severity: 'info', kind: 'event', rule: 'PolymarketBotMonitoringCircuitBreakerRecovered', component: 'circuit_breaker' }));
     // A routine notice that went wrong is not routine for the log.
-    sink.deliver(notification({ severity: 'warning', kind: 'event', rule: 'TradeFailed', routine: true }));
+    sink.deliver(notification({ severity: 'warning', kind: 'event', rule: 'PolymarketBotTradeFailed', routine: true }));
     expect(logger.lines.map((l) => l.level)).toEqual(['warn', 'warn', 'debug', 'info', 'warn']);
     expect(logger.lines[2]!.meta).toMatchObject({
-      rule: 'TradeExecuted',
+      rule: 'PolymarketBotTradeExecuted',
       component: 'trade_executor',
       severity: 'info',
       kind: 'event',

@@ -555,7 +555,7 @@ describe('Telegram sink: at most once once Telegram said 2xx', () => {
 
 describe('Telegram sink: delivery by priority when Telegram cannot keep up', () => {
   const routine = (i: number): Notification =>
-    notification({ kind: 'event', rule: 'TradeExecuted', severity: 'info', routine: true, title: `fill ${i}`, silent: true });
+    notification({ kind: 'event', rule: 'PolymarketBotTradeExecuted', severity: 'info', routine: true, title: `fill ${i}`, silent: true });
   const headline = (text: string): string | undefined => /<b>(?:[A-Z]+: )?(.*?)<\/b>/.exec(text)?.[1];
 
   it('sends a critical alert right after the message in flight, ahead of the routine backlog, and sums up the routine drops', async () => {
@@ -609,7 +609,7 @@ describe('Telegram sink: delivery by priority when Telegram cannot keep up', () 
     s.deliver(notification({ title: 'in flight' }));
     await waitFor(() => telegram.requests.length === 1);
     s.deliver(notification({ title: 'critical 1' }));
-    s.deliver(notification({ kind: 'event', rule: 'MonitoringCircuitBreakerTripped', title: 'own breaker' }));
+    s.deliver(notification({ kind: 'event', rule: 'PolymarketBotMonitoringCircuitBreakerTripped', title: 'own breaker' }));
     s.deliver(notification({ severity: 'warning', title: 'warning' }));
     s.deliver(notification({ title: 'critical 2' }));
     s.deliver(notification({ title: 'critical 3' }));

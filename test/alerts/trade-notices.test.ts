@@ -78,7 +78,7 @@ describe('failed-trade notices: the first at once, then one digest per window', 
     vi.advanceTimersByTime(FAILED_TRADE_DIGEST_WINDOW_MS);
     expect(sent).toHaveLength(2);
     const digest = sent[1]!.draft;
-    expect(digest).toMatchObject({ kind: 'event', rule: 'TradeFailed', severity: 'warning', component: 'trade_executor' });
+    expect(digest).toMatchObject({ kind: 'event', rule: 'PolymarketBotTradeFailed', severity: 'warning', component: 'trade_executor' });
     expect(digest.title).toBe(`43 more copied trades failed in the last ${FAILED_TRADE_DIGEST_WINDOW_MS / 1000} s`);
     expect(digest.description).toBe(
       ['by outcome: rejected 30, error 12, failed 1', 'most frequent errors:', '30\u00D7 Error: not enough balance', '12\u00D7 Error: socket hang up', '1\u00D7 Error: market closed'].join('\n'),
@@ -160,8 +160,8 @@ describe('ALERT_ON_TRADE', () => {
     n.push(trade('rejected'));
     nextTurn();
     expect(sent.map((s) => [s.draft.rule, s.mode])).toEqual([
-      ['TradeExecuted', fill],
-      ['TradeFailed', failure],
+      ['PolymarketBotTradeExecuted', fill],
+      ['PolymarketBotTradeFailed', failure],
     ]);
   });
 });
@@ -172,13 +172,13 @@ describe('routine notices', () => {
     for (let i = 0; i < MAX_TRADE_NOTICES_PER_SECOND + 5; i++) n.push(trade('filled'));
     n.push(trade('rejected'));
     nextTurn();
-    expect(sent.filter((s) => s.draft.rule === 'TradeExecuted')).toHaveLength(MAX_TRADE_NOTICES_PER_SECOND);
-    expect(sent.filter((s) => s.draft.rule === 'TradeFailed')).toHaveLength(1);
+    expect(sent.filter((s) => s.draft.rule === 'PolymarketBotTradeExecuted')).toHaveLength(MAX_TRADE_NOTICES_PER_SECOND);
+    expect(sent.filter((s) => s.draft.rule === 'PolymarketBotTradeFailed')).toHaveLength(1);
     expect(suppressed).toBe(5);
     clock += 1_000;
     n.push(trade('filled'));
     nextTurn();
-    expect(sent.filter((s) => s.draft.rule === 'TradeExecuted')).toHaveLength(MAX_TRADE_NOTICES_PER_SECOND + 1);
+    expect(sent.filter((s) => s.draft.rule === 'PolymarketBotTradeExecuted')).toHaveLength(MAX_TRADE_NOTICES_PER_SECOND + 1);
   });
 
   it('sheds every per-trade notice while the monitoring breaker is tripped', () => {

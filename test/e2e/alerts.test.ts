@@ -98,7 +98,7 @@ describe('alerts to Telegram', () => {
     expect(telegram.messages).toHaveLength(1);
     const [message] = telegram.messages;
     expect(message).toMatchObject({ path: `/bot${TOKEN}/sendMessage`, chat_id: '42', parse_mode: 'HTML', disable_notification: false });
-    expect(message!.text).toMatch(/^\u{1F534} <b>CRITICAL: Daily loss limit reached<\/b>\nDailyLoss · trade_executor · /u);
+    expect(message!.text).toMatch(/^\u{1F534} <b>CRITICAL: The bot's daily loss has reached the critical level\.<\/b>\nPolymarketBotDailyLossCritical · trade_executor · /u);
     expect(message!.text).toContain('daily loss 16.0 % of the starting balance (-1600.00 USD of 10000.00 USD)');
 
     expect(value(samples, 'monitoring_alerts_sent_total', { severity: 'critical' })).toBe(1);
@@ -116,7 +116,7 @@ describe('alerts to Telegram', () => {
     });
     await bot.waitForLine(/monitoring started/);
     await telegram.waitFor(
-      (messages) => messages.some(isDailyLoss) && messages.some((m) => m.text.includes('TradeExecuted')),
+      (messages) => messages.some(isDailyLoss) && messages.some((m) => m.text.includes('PolymarketBotTradeExecuted')),
       'a daily-loss alert and a trade notice',
     );
     const texts = telegram.messages.map((m) => m.text);
@@ -132,8 +132,8 @@ describe('alerts to Telegram', () => {
 
   it('keeps the daily-loss alert to the log when ALERT_ON_ERROR=off', async () => {
     const { bot } = await alertingBot({ DEMO_DAILY_LOSS_PERCENT: '16', ALERT_ON_ERROR: 'off' });
-    const line = JSON.parse(await bot.waitForLine(/Alert firing critical DailyLoss/, 20_000));
-    expect(line).toMatchObject({ rule: 'DailyLoss', component: 'trade_executor', severity: 'critical', kind: 'firing' });
+    const line = JSON.parse(await bot.waitForLine(/Alert firing critical PolymarketBotDailyLossCritical/, 20_000));
+    expect(line).toMatchObject({ rule: 'PolymarketBotDailyLossCritical', component: 'trade_executor', severity: 'critical', kind: 'firing' });
     // Telegram on loopback answers in milliseconds: a second is ample for a message that should not come.
     await new Promise((r) => setTimeout(r, 1_000));
     expect(telegram.messages).toEqual([]);
@@ -157,7 +157,7 @@ describe('trade notices in the log', () => {
     bot
       .output()
       .split('\n')
-      .filter((l) => l.startsWith('{') && /"rule":"Trade(Executed|Failed)"/.test(l))
+      .filter((l) => l.startsWith('{') && /"rule":"PolymarketBotTrade(Executed|Failed)"/.test(l))
       .map((l) => JSON.parse(l) as Record<string, unknown>);
 
   it.each([
@@ -182,12 +182,12 @@ describe('trade notices in the log', () => {
     // Notices are written on a later turn of the loop than the trade is counted.
     const enough = (): boolean => {
       const lines = noticeLines(bot);
-      return lines.filter((l) => l.rule === 'TradeFailed').length >= 1 && (executedLevel === undefined || lines.length >= 6);
+      return lines.filter((l) => l.rule === 'PolymarketBotTradeFailed').length >= 1 && (executedLevel === undefined || lines.length >= 6);
     };
     for (const until = Date.now() + 3_000; !enough() && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
     const notices = noticeLines(bot);
-    const executed = notices.filter((l) => l.rule === 'TradeExecuted');
-    const failed = notices.filter((l) => l.rule === 'TradeFailed');
+    const executed = notices.filter((l) => l.rule === 'PolymarketBotTradeExecuted');
+    const failed = notices.filter((l) => l.rule === 'PolymarketBotTradeFailed');
     // Failures are coalesced: the first at once, the rest of its window in one digest later.
     expect(failed).toHaveLength(1);
     expect(new Set(failed.map((l) => l.level))).toEqual(new Set(['warn']));

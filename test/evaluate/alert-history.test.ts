@@ -18,7 +18,8 @@ function setup(maxEntries?: number) {
 }
 
 function condition(rule: string, severity: Severity = 'warning', component = 'trade_executor', description = ''): Condition {
-  return { rule, component, severity, title: `${rule} on ${component}`, description: description || `${rule} ${severity}` };
+  // One family per rule here: the rules of one family (a warning and its critical) are the cases that share a name.
+  return { rule, family: rule, component, severity, title: `${rule} on ${component}`, description: description || `${rule} ${severity}` };
 }
 
 const lossWarning = condition('DailyLoss', 'warning');

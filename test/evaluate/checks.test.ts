@@ -1,22 +1,77 @@
 /**
- * The health checks, one component at a time: what each one reads, where its thresholds sit
- * (one step either side of every boundary), and the findings that become alerts.
+ * The in-process rules and the component checks, one component at a time: what each reads, where
+ * its thresholds sit (one step either side of every boundary), and the findings that become
+ * alerts. Each case runs the catalog's rules over a collection of what the bot reported (the
+ * plugin's real gauge readers), then the component's check over the findings naming it.
  */
 import { describe, expect, it } from 'vitest';
 import type { Condition } from '../../src/rules/alert-history.js';
-import {
-  apiConditions,
-  checkMainBot,
-  checkTradeExecutor,
-  checkWalletMonitor,
-  STALE_CRITICAL_FACTOR,
-  type CheckInputs,
-  type CheckOutcome,
-  type HealthCheck,
-  type Limits,
-} from '../../src/rules/checks.js';
-import type { ComponentStatus, Severity } from '../../src/core/model.js';
+import { RULES, STALE_CRITICAL_FACTOR, textFor, type RuleSettings } from '../../src/rules/catalog.js';
+import * as checks from '../../src/rules/checks.js';
+import type { ComponentCheck } from '../../src/rules/checks.js';
+import { CollectedMetrics } from '../../src/rules/collected.js';
+import { mostSeverePerFamily } from '../../src/rules/evaluator.js';
+import type { BreakerView, Component, ComponentStatus, Severity } from '../../src/core/model.js';
 import { BotState } from '../../src/state/bot-state.js';
+import { HealthBoard, type CheckResult } from '../../src/state/health-board.js';
+import type { SystemSampler } from '../../src/state/system-sampler.js';
+import { PACKAGE_NAME } from '../../src/plugin/telemetry.js';
+import { collectionOf } from '../support/collection.js';
+
+type Limits = RuleSettings;
+interface CheckInputs {
+  readonly breaker: BreakerView;
+  readonly alerts: checks.AlertDeliveryView;
+  readonly bot: BotState;
+  readonly rssMb: number;
+  readonly limits: Limits;
+  readonly now: number;
+  readonly startedAt: number;
+}
+interface CheckOutcome extends CheckResult {
+  readonly findings: readonly Condition[];
+}
+type HealthCheck = (inputs: CheckInputs) => CheckOutcome;
+
+/** Every in-process rule's findings over a collection of what the bot reported. */
+function conditionsOf(inputs: CheckInputs): Condition[] {
+  const collected = new CollectedMetrics(PACKAGE_NAME, 6 * 60_000);
+  const sampler = { last: { cpuPercent: 0, rssBytes: inputs.rssMb * 1024 * 1024 } } as unknown as SystemSampler;
+  collected.update(collectionOf({ sampler, board: new HealthBoard(), breaker: () => inputs.breaker, bot: inputs.bot }), inputs.now);
+  const input = { metrics: collected, process: { bot: inputs.bot, rssMb: inputs.rssMb, startedAt: inputs.startedAt }, settings: inputs.limits, now: inputs.now };
+  const conditions = RULES.flatMap((rule) =>
+    'inProcess' in rule
+      ? rule.inProcess.evaluate(input).map((f) => ({ rule: rule.name, family: rule.family, severity: rule.severity, title: textFor(rule.summary, inputs.limits), ...f }))
+      : [],
+  );
+  return mostSeverePerFamily(conditions);
+}
+
+/** A component's check as the evaluator runs it: the rules, then the check over their findings. */
+const asCheck =
+  (component: Component, check: ComponentCheck): HealthCheck =>
+  (inputs) => {
+    const findings = conditionsOf(inputs).filter((c) => c.component === component);
+    // The family is the alert history's business (alert-history.test.ts); these cases compare the rest.
+    return { ...check(findings, inputs), findings: findings.map(({ family: _family, ...rest }) => rest as Condition) };
+  };
+const checkMainBot = asCheck('main_bot', checks.checkMainBot);
+const checkWalletMonitor = asCheck('wallet_monitor', checks.checkWalletMonitor);
+const checkTradeExecutor = asCheck('trade_executor', checks.checkTradeExecutor);
+/** The API rules' findings (components api:<name>). */
+function apiConditions(bot: BotState, apiSuccessThreshold: number, apiFailureCountThreshold: number): Condition[] {
+  return conditionsOf({
+    breaker: { tripped: false, reason: null },
+    alerts: { telegramConfigured: false, lastDelivery: null },
+    bot,
+    rssMb: 100,
+    limits: { ...LIMITS, apiSuccessThreshold, apiFailureCountThreshold },
+    now: T0,
+    startedAt: T0,
+  })
+    .filter((c) => c.component.startsWith('api:'))
+    .map(({ family: _family, ...rest }) => rest as Condition);
+}
 
 const T0 = 1_750_000_000_000;
 const SECOND = 1_000;
@@ -26,7 +81,9 @@ const LIMITS: Limits = {
   memoryThresholdMb: { wallet_monitor: 500, trade_executor: 200, total_system: 2000 },
   dailyLossWarning: 0.12,
   dailyLossCritical: 0.15,
-  staleAfterMs: STALE_AFTER,
+  apiSuccessThreshold: 0.8,
+  apiFailureCountThreshold: 5,
+  staleAfterSeconds: STALE_AFTER / SECOND,
 };
 
 function setup() {
@@ -70,10 +127,10 @@ describe('checkMainBot', () => {
     expect(outcome.status).toBe('degraded');
     expect(outcome.findings).toEqual([
       {
-        rule: 'BotConfigFlagOff',
+        rule: 'PolymarketBotConfigFlagOff',
         component: 'main_bot',
         severity: 'warning',
-        title: 'Bot configuration incomplete',
+        title: "The bot's configuration is incomplete.",
         description: 'the bot reports signing_key_present = false',
       },
     ]);
@@ -92,7 +149,7 @@ describe('checkMainBot', () => {
     clock.t = T0 + STALE_AFTER + 1;
     const outcome = checkMainBot(inputs());
     expect(outcome.status).toBe('degraded');
-    expect(only(outcome)).toEqual([{ rule: 'MainLoopStalled', component: 'main_bot', severity: 'warning' }]);
+    expect(only(outcome)).toEqual([{ rule: 'PolymarketBotMainLoopStale', component: 'main_bot', severity: 'warning' }]);
     expect(outcome.message).toBe('last main-loop heartbeat 2 min ago (degraded after 2 min, critical after 8 min)');
   });
 
@@ -109,7 +166,7 @@ describe('checkMainBot', () => {
     clock.t = T0 + 4 * STALE_AFTER + 1;
     const outcome = checkMainBot(inputs());
     expect(outcome.status).toBe('critical');
-    expect(only(outcome)).toEqual([{ rule: 'MainLoopStalled', component: 'main_bot', severity: 'critical' }]);
+    expect(only(outcome)).toEqual([{ rule: 'PolymarketBotMainLoopStalled', component: 'main_bot', severity: 'critical' }]);
   });
 
   it('does not judge staleness when the bot never sent a heartbeat', () => {
@@ -128,7 +185,7 @@ describe('checkMainBot', () => {
     const { inputs } = setup();
     const outcome = checkMainBot(inputs({ rssMb: 1600 }));
     expect(outcome.status).toBe('degraded');
-    expect(only(outcome)).toEqual([{ rule: 'MemoryHigh', component: 'main_bot', severity: 'warning' }]);
+    expect(only(outcome)).toEqual([{ rule: 'PolymarketBotMemoryHigh', component: 'main_bot', severity: 'warning' }]);
     expect(outcome.message).toBe('The bot process uses 1600 MB of its 2000 MB threshold');
   });
 
@@ -136,7 +193,7 @@ describe('checkMainBot', () => {
     const { inputs } = setup();
     const outcome = checkMainBot(inputs({ rssMb: 2000 }));
     expect(outcome.status).toBe('critical');
-    expect(only(outcome)).toEqual([{ rule: 'MemoryHigh', component: 'main_bot', severity: 'critical' }]);
+    expect(only(outcome)).toEqual([{ rule: 'PolymarketBotMemoryCritical', component: 'main_bot', severity: 'critical' }]);
   });
 });
 
@@ -165,7 +222,7 @@ describe('checkWalletMonitor', () => {
     bot.reportComponent({ component: 'wallet_monitor', state: { memoryMb: 400, lastScanAt: T0 } });
     const outcome = checkWalletMonitor(inputs());
     expect(outcome.status).toBe('degraded');
-    expect(only(outcome)).toEqual([{ rule: 'MemoryHigh', component: 'wallet_monitor', severity: 'warning' }]);
+    expect(only(outcome)).toEqual([{ rule: 'PolymarketBotMemoryHigh', component: 'wallet_monitor', severity: 'warning' }]);
     expect(outcome.message).toBe('The wallet monitor uses 400 MB of its 500 MB threshold');
   });
 
@@ -174,7 +231,7 @@ describe('checkWalletMonitor', () => {
     bot.reportComponent({ component: 'wallet_monitor', state: { memoryMb: 500, lastScanAt: T0 } });
     const outcome = checkWalletMonitor(inputs());
     expect(outcome.status).toBe('critical');
-    expect(only(outcome)).toEqual([{ rule: 'MemoryHigh', component: 'wallet_monitor', severity: 'critical' }]);
+    expect(only(outcome)).toEqual([{ rule: 'PolymarketBotMemoryCritical', component: 'wallet_monitor', severity: 'critical' }]);
   });
 
   it('gives a bot that never scanned staleAfter from the start of monitoring', () => {
@@ -190,7 +247,7 @@ describe('checkWalletMonitor', () => {
     clock.t = T0 + STALE_AFTER + 1;
     const outcome = checkWalletMonitor(inputs());
     expect(outcome.status).toBe('degraded');
-    expect(only(outcome)).toEqual([{ rule: 'WalletScansStale', component: 'wallet_monitor', severity: 'warning' }]);
+    expect(only(outcome)).toEqual([{ rule: 'PolymarketBotWalletScansStale', component: 'wallet_monitor', severity: 'warning' }]);
     expect(outcome.message).toMatch(/^no successful wallet scan since monitoring started 2 min ago/);
   });
 
@@ -200,7 +257,7 @@ describe('checkWalletMonitor', () => {
     clock.t = T0 + STALE_AFTER + 1;
     const outcome = checkWalletMonitor(inputs());
     expect(outcome.status).toBe('degraded');
-    expect(only(outcome)).toEqual([{ rule: 'WalletScansStale', component: 'wallet_monitor', severity: 'warning' }]);
+    expect(only(outcome)).toEqual([{ rule: 'PolymarketBotWalletScansStale', component: 'wallet_monitor', severity: 'warning' }]);
     expect(outcome.message).toMatch(/^last successful wallet scan 2 min ago/);
   });
 
@@ -210,7 +267,7 @@ describe('checkWalletMonitor', () => {
     clock.t = T0 + 4 * STALE_AFTER + 1;
     const outcome = checkWalletMonitor(inputs());
     expect(outcome.status).toBe('critical');
-    expect(only(outcome)).toEqual([{ rule: 'WalletScansStale', component: 'wallet_monitor', severity: 'critical' }]);
+    expect(only(outcome)).toEqual([{ rule: 'PolymarketBotWalletScansStalled', component: 'wallet_monitor', severity: 'critical' }]);
   });
 });
 
@@ -234,10 +291,10 @@ describe('checkTradeExecutor', () => {
     expect(outcome.status).toBe('degraded');
     expect(outcome.findings).toEqual([
       {
-        rule: 'TradeCircuitBreakerOpen',
+        rule: 'PolymarketBotTradeCircuitBreakerOpen',
         component: 'trade_executor',
         severity: 'warning',
-        title: "Bot's trading circuit breaker open",
+        title: "The bot's own trading circuit breaker is open; it copies no trades.",
         description: "trading halted by the bot's own circuit breaker: five losses in a row",
       },
     ]);
@@ -257,10 +314,10 @@ describe('checkTradeExecutor', () => {
     expect(outcome.status).toBe('degraded');
     expect(outcome.findings).toEqual([
       {
-        rule: 'DailyLoss',
+        rule: 'PolymarketBotDailyLossWarning',
         component: 'trade_executor',
         severity: 'warning',
-        title: 'Daily loss nearing its limit',
+        title: "The bot's daily loss has reached the warning level.",
         description: 'daily loss 12.0 % of the starting balance (-1200.00 USD of 10000.00 USD); warning at 12.0 %, critical at 15.0 %',
       },
     ]);
@@ -269,7 +326,7 @@ describe('checkTradeExecutor', () => {
   it('stays a warning at 14.9 %', () => {
     const { bot, inputs } = setup();
     bot.reportPnl(loss(14.9));
-    expect(only(checkTradeExecutor(inputs()))).toEqual([{ rule: 'DailyLoss', component: 'trade_executor', severity: 'warning' }]);
+    expect(only(checkTradeExecutor(inputs()))).toEqual([{ rule: 'PolymarketBotDailyLossWarning', component: 'trade_executor', severity: 'warning' }]);
   });
 
   it('raises a critical DailyLoss at exactly 15 %', () => {
@@ -277,8 +334,8 @@ describe('checkTradeExecutor', () => {
     bot.reportPnl(loss(15));
     const outcome = checkTradeExecutor(inputs());
     expect(outcome.status).toBe('critical');
-    expect(only(outcome)).toEqual([{ rule: 'DailyLoss', component: 'trade_executor', severity: 'critical' }]);
-    expect(outcome.findings[0]?.title).toBe('Daily loss limit reached');
+    expect(only(outcome)).toEqual([{ rule: 'PolymarketBotDailyLossCritical', component: 'trade_executor', severity: 'critical' }]);
+    expect(outcome.findings[0]?.title).toBe("The bot's daily loss has reached the critical level.");
   });
 
   it('raises a MemoryHigh warning at 80 % and a critical one at 100 % of its threshold', () => {
@@ -286,9 +343,9 @@ describe('checkTradeExecutor', () => {
     bot.reportComponent({ component: 'trade_executor', state: { memoryMb: 159.9 } });
     expect(checkTradeExecutor(inputs()).findings).toEqual([]);
     bot.reportComponent({ component: 'trade_executor', state: { memoryMb: 160 } });
-    expect(only(checkTradeExecutor(inputs()))).toEqual([{ rule: 'MemoryHigh', component: 'trade_executor', severity: 'warning' }]);
+    expect(only(checkTradeExecutor(inputs()))).toEqual([{ rule: 'PolymarketBotMemoryHigh', component: 'trade_executor', severity: 'warning' }]);
     bot.reportComponent({ component: 'trade_executor', state: { memoryMb: 200 } });
-    expect(only(checkTradeExecutor(inputs()))).toEqual([{ rule: 'MemoryHigh', component: 'trade_executor', severity: 'critical' }]);
+    expect(only(checkTradeExecutor(inputs()))).toEqual([{ rule: 'PolymarketBotMemoryCritical', component: 'trade_executor', severity: 'critical' }]);
   });
 });
 
@@ -317,10 +374,10 @@ describe('apiConditions', () => {
     calls(bot, 'clob', 3, 1);
     expect(apiConditions(bot, THRESHOLD, FAILURES)).toEqual([
       {
-        rule: 'ApiSuccessRatioLow',
+        rule: 'PolymarketBotApiSuccessRatioLow',
         component: 'api:clob',
         severity: 'warning',
-        title: 'clob API degraded',
+        title: 'An API the bot depends on is failing often.',
         description: 'clob success ratio 75.0 % over the last 5 minutes, below 80.0 %',
       },
     ]);
@@ -337,10 +394,10 @@ describe('apiConditions', () => {
     calls(bot, 'data_api', 100, FAILURES); // ratio still well above the threshold
     expect(apiConditions(bot, THRESHOLD, FAILURES)).toEqual([
       {
-        rule: 'ApiConsecutiveFailures',
+        rule: 'PolymarketBotApiConsecutiveFailures',
         component: 'api:data_api',
         severity: 'critical',
-        title: 'data_api API failing',
+        title: 'Calls to an API the bot depends on keep failing.',
         description: '5 data_api calls failed in a row (threshold 5)',
       },
     ]);
@@ -350,10 +407,8 @@ describe('apiConditions', () => {
     const { bot } = setup();
     calls(bot, 'clob', 10, 0);
     calls(bot, 'gamma', 1, 9);
-    expect(apiConditions(bot, THRESHOLD, FAILURES).map((c) => [c.rule, c.component])).toEqual([
-      ['ApiSuccessRatioLow', 'api:gamma'],
-      ['ApiConsecutiveFailures', 'api:gamma'],
-    ]);
+    // One family (api) per API: the critical stands for both, as Alertmanager's inhibit rule does.
+    expect(apiConditions(bot, THRESHOLD, FAILURES).map((c) => [c.rule, c.component])).toEqual([['PolymarketBotApiConsecutiveFailures', 'api:gamma']]);
   });
 });
 

@@ -7,7 +7,11 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Decision } from '../../src/rules/alert-history.js';
 import { AlertHistory } from '../../src/rules/alert-history.js';
 import { MonitoringCircuitBreaker, type BreakerTransition } from '../../src/rules/breaker.js';
-import { HEALTH_CHECKS, type HealthCheck, type Limits } from '../../src/rules/checks.js';
+import { RULES, type RuleSettings } from '../../src/rules/catalog.js';
+import { HEALTH_CHECKS, type ComponentCheck } from '../../src/rules/checks.js';
+import { CollectedMetrics } from '../../src/rules/collected.js';
+import { PACKAGE_NAME } from '../../src/plugin/telemetry.js';
+import { collectionOf, type TradeCounts } from '../support/collection.js';
 import { Evaluator, MIN_CPU_WINDOW_MS } from '../../src/rules/evaluator.js';
 import { HealthBoard } from '../../src/state/health-board.js';
 import { SystemSampler, type CpuTimes, type SystemReadings } from '../../src/state/system-sampler.js';
@@ -25,11 +29,13 @@ const MAX_ATTEMPTS = 3;
 const COOLDOWN = 5 * MINUTE;
 const DUPLICATE_WINDOW = 10 * MINUTE;
 
-const LIMITS: Limits = {
+const SETTINGS: RuleSettings = {
   memoryThresholdMb: { wallet_monitor: 500, trade_executor: 200, total_system: 2000 },
   dailyLossWarning: 0.12,
   dailyLossCritical: 0.15,
-  staleAfterMs: 120 * SECOND,
+  apiSuccessThreshold: 0.8,
+  apiFailureCountThreshold: 5,
+  staleAfterSeconds: 120,
 };
 
 const ALL_CHECKS = HEALTH_CHECKS.map(([component]) => `check:${component}`);
@@ -75,7 +81,7 @@ class FakeHost implements SystemReadings {
 
 interface Options {
   alertsEnabled?: boolean;
-  checks?: ReadonlyArray<readonly [Component, HealthCheck]>;
+  checks?: ReadonlyArray<readonly [Component, ComponentCheck]>;
 }
 
 function setup({ alertsEnabled = true, checks = HEALTH_CHECKS }: Options = {}) {
@@ -103,7 +109,7 @@ function setup({ alertsEnabled = true, checks = HEALTH_CHECKS }: Options = {}) {
   const decisions: Decision[] = [];
   const suppressed: number[] = [];
   const cycles: HealthStatus[] = [];
-  const checkErrors: [Component, unknown][] = [];
+  const checkErrors: [string, unknown][] = [];
 
   const breakerEvaluate = breaker.evaluate.bind(breaker);
   vi.spyOn(breaker, 'evaluate').mockImplementation((reading) => {
@@ -121,25 +127,19 @@ function setup({ alertsEnabled = true, checks = HEALTH_CHECKS }: Options = {}) {
     board,
     breaker,
     history,
+    rules: RULES,
+    settings: SETTINGS,
+    collected: new CollectedMetrics(PACKAGE_NAME, 6 * MINUTE),
     checks: checks.map(([component, check]) => [
       component,
-      (inputs) => {
+      (findings, inputs) => {
         trace.push(`check:${component}`);
-        return check(inputs);
+        return check(findings, inputs);
       },
     ]),
-    inputs: (sample, at) => ({
-      breaker: breaker.state,
-      alerts: { telegramConfigured: false, lastDelivery: null },
-      bot,
-      rssMb: sample.rssBytes / MIB,
-      limits: LIMITS,
-      now: at,
-      startedAt: T0,
-    }),
+    facts: (sample) => ({ bot, rssMb: sample.rssBytes / MIB, startedAt: T0 }),
+    inputs: (at) => ({ breaker: breaker.state, alerts: { telegramConfigured: false, lastDelivery: null }, bot, now: at }),
     alertsEnabled,
-    apiSuccessThreshold: 0.8,
-    apiFailureCountThreshold: 5,
     onBreaker: (transition) => {
       trace.push(`onBreaker:${transition.type}`);
       transitions.push(transition);
@@ -155,11 +155,13 @@ function setup({ alertsEnabled = true, checks = HEALTH_CHECKS }: Options = {}) {
     monotonic: () => host.t - T0,
   });
 
-  /** Lets `ms` pass on the host, then runs one cycle. */
+  /** Trade operations so far, by outcome: the trade histogram's count in each collection. */
+  const trades: TradeCounts = {};
+  /** Lets `ms` pass on the host, then runs one cycle over a collection of what the bot reported. */
   const cycleAfter = (ms = CYCLE): HealthStatus => {
     host.advance(ms);
     trace.length = 0;
-    return evaluator.runCycle();
+    return evaluator.runCycle(collectionOf({ sampler, board, breaker: () => breaker.state, bot }, trades));
   };
   /** Runs `count` cycles, CYCLE apart. */
   const cyclesFor = (count: number): void => {
@@ -178,7 +180,7 @@ function setup({ alertsEnabled = true, checks = HEALTH_CHECKS }: Options = {}) {
     return host.t;
   };
 
-  return { host, board, bot, breaker, history, rules, evaluator, trace, transitions, decisions, suppressed, cycles, checkErrors, cycleAfter, cyclesFor, lossPercent, trip };
+  return { trades, host, board, bot, breaker, history, rules, evaluator, trace, transitions, decisions, suppressed, cycles, checkErrors, cycleAfter, cyclesFor, lossPercent, trip };
 }
 
 const firing = (decisions: Decision[]) => decisions.filter((d) => d.kind === 'firing');
@@ -235,7 +237,7 @@ describe('Evaluator: while the monitoring breaker is tripped', () => {
     expect(breaker.state.gaveUp).toBe(true);
     lossPercent(20);
     cycleAfter();
-    expect(decisions.map((d) => [d.kind, d.condition.rule, d.condition.severity])).toEqual([['firing', 'DailyLoss', 'critical']]);
+    expect(decisions.map((d) => [d.kind, d.condition.rule, d.condition.severity])).toEqual([['firing', 'PolymarketBotDailyLossCritical', 'critical']]);
   });
 
   it('sends the resolved of a condition that clears while tripped', () => {
@@ -372,7 +374,7 @@ describe('Evaluator: alert decisions', () => {
       {
         kind: 'firing',
         cause: 'new',
-        condition: expect.objectContaining({ rule: 'DailyLoss', component: 'trade_executor', severity: 'critical' }),
+        condition: expect.objectContaining({ rule: 'PolymarketBotDailyLossCritical', component: 'trade_executor', severity: 'critical' }),
       },
     ]);
   });
@@ -391,11 +393,11 @@ describe('Evaluator: alert decisions', () => {
     const { decisions, lossPercent, cyclesFor } = setup();
     lossPercent(13);
     cyclesFor(DUPLICATE_WINDOW / CYCLE); // cycles at 5 s … 600 s: the first sends, the rest are inside the window
-    expect(summary(decisions)).toEqual([['firing', 'new', 'DailyLoss', 'warning']]);
+    expect(summary(decisions)).toEqual([['firing', 'new', 'PolymarketBotDailyLossWarning', 'warning']]);
     cyclesFor(1); // 605 s: the window since the send at 5 s has passed
     expect(summary(decisions)).toEqual([
-      ['firing', 'new', 'DailyLoss', 'warning'],
-      ['firing', 'reminder', 'DailyLoss', 'warning'],
+      ['firing', 'new', 'PolymarketBotDailyLossWarning', 'warning'],
+      ['firing', 'reminder', 'PolymarketBotDailyLossWarning', 'warning'],
     ]);
   });
 
@@ -406,8 +408,8 @@ describe('Evaluator: alert decisions', () => {
     lossPercent(15);
     cycleAfter(); // 5 s later: well inside the 5-minute cooldown
     expect(summary(decisions)).toEqual([
-      ['firing', 'new', 'DailyLoss', 'warning'],
-      ['firing', 'escalation', 'DailyLoss', 'critical'],
+      ['firing', 'new', 'PolymarketBotDailyLossWarning', 'warning'],
+      ['firing', 'escalation', 'PolymarketBotDailyLossCritical', 'critical'],
     ]);
   });
 
@@ -417,7 +419,7 @@ describe('Evaluator: alert decisions', () => {
     cyclesFor(1);
     lossPercent(13);
     cyclesFor(10);
-    expect(summary(decisions)).toEqual([['firing', 'new', 'DailyLoss', 'critical']]);
+    expect(summary(decisions)).toEqual([['firing', 'new', 'PolymarketBotDailyLossCritical', 'critical']]);
   });
 
   it('holds another warning about the same component until the cooldown since the last notice is over', () => {
@@ -430,7 +432,7 @@ describe('Evaluator: alert decisions', () => {
     while (host.t < sentAt + 2 * COOLDOWN) {
       const before = decisions.length;
       cycleAfter();
-      if (decisions.slice(before).some((d) => d.condition.rule === 'TradeCircuitBreakerOpen')) breakerNoticeAt.push(host.t - sentAt);
+      if (decisions.slice(before).some((d) => d.condition.rule === 'PolymarketBotTradeCircuitBreakerOpen')) breakerNoticeAt.push(host.t - sentAt);
     }
     expect(breakerNoticeAt).toEqual([COOLDOWN]);
   });
@@ -440,7 +442,7 @@ describe('Evaluator: alert decisions', () => {
     for (let i = 0; i < 5; i++) bot.apis.record('clob', false);
     cyclesFor(1);
     // Both rules fire for api:clob; the cooldown lets the critical one through, alone.
-    expect(summary(decisions)).toEqual([['firing', 'new', 'ApiConsecutiveFailures', 'critical']]);
+    expect(summary(decisions)).toEqual([['firing', 'new', 'PolymarketBotApiConsecutiveFailures', 'critical']]);
     expect(decisions[0]?.condition.component).toBe('api:clob');
   });
 });
@@ -451,9 +453,9 @@ describe('Evaluator: a check that throws', () => {
     let broken = false;
     const checks = HEALTH_CHECKS.map(([component, check]) =>
       component === 'wallet_monitor'
-        ? ([component, (inputs) => (broken ? (() => { throw failure; })() : check(inputs))] as const)
+        ? ([component, (findings, inputs) => (broken ? (() => { throw failure; })() : check(findings, inputs))] as const)
         : ([component, check] as const),
-    ) satisfies ReadonlyArray<readonly [Component, HealthCheck]>;
+    ) satisfies ReadonlyArray<readonly [Component, ComponentCheck]>;
     return { failure, checks, breakNow: () => (broken = true) };
   }
 
@@ -479,7 +481,54 @@ describe('Evaluator: a check that throws', () => {
     expect(trace).toEqual(['breaker', ...ALL_CHECKS, 'rules', 'onCycle']);
     expect(board.get('main_bot').status).toBe('healthy');
     expect(board.get('trade_executor').status).toBe('critical');
-    expect(summary(decisions)).toEqual([['firing', 'new', 'DailyLoss', 'critical']]);
+    expect(summary(decisions)).toEqual([['firing', 'new', 'PolymarketBotDailyLossCritical', 'critical']]);
     expect(cycles).toEqual(['critical']);
+  });
+});
+
+describe('Evaluator: rules over the collected data', () => {
+  it('fires PolymarketBotTradeFailures from the trade histogram of the collections, over 5 minutes', () => {
+    const { trades, decisions, cycleAfter } = setup();
+    trades.filled = 4;
+    cycleAfter();
+    // 4 of 8 failed since start (younger than the window): 50 % is not more than half.
+    trades.rejected = 4;
+    cycleAfter();
+    expect(decisions).toEqual([]);
+    trades.error = 1;
+    cycleAfter();
+    expect(summary(decisions)).toEqual([['firing', 'new', 'PolymarketBotTradeFailures', 'warning']]);
+    expect(decisions[0]!.condition).toMatchObject({ component: 'trades', description: expect.stringMatching(/^5 of the last 9 trade operations/) });
+    // Five minutes of fills later, the failures are out of the window: resolved.
+    for (let i = 0; i < 62; i++) {
+      trades.filled! += 1;
+      cycleAfter();
+    }
+    expect(summary(decisions).at(-1)).toEqual(['resolved', '-', 'PolymarketBotTradeFailures', 'warning']);
+  });
+
+  it('keeps PolymarketBotTradeFailures quiet below 3 operations, however many failed', () => {
+    const { trades, decisions, cycleAfter } = setup();
+    trades.error = 2;
+    cycleAfter();
+    cycleAfter();
+    expect(decisions).toEqual([]);
+    trades.error = 3;
+    cycleAfter();
+    expect(summary(decisions)).toEqual([['firing', 'new', 'PolymarketBotTradeFailures', 'warning']]);
+  });
+
+  it('reads the daily loss from the collected gauge, not from what the bot reported since', () => {
+    const { bot, evaluator, board, cycleAfter, host } = setup();
+    bot.reportPnl({ pnlUsd: -1_600, startingBalanceUsd: 10_000 });
+    cycleAfter();
+    expect(board.get('trade_executor').status).toBe('critical');
+    // A cycle without a new collection reads the last one again.
+    bot.reportPnl({ pnlUsd: 0, startingBalanceUsd: 10_000 });
+    host.advance(CYCLE);
+    evaluator.runCycle();
+    expect(board.get('trade_executor').status).toBe('critical');
+    cycleAfter();
+    expect(board.get('trade_executor').status).toBe('healthy');
   });
 });

@@ -504,7 +504,7 @@ console.log('bot ready');
     expect(nonsense).toEqual([]);
     expect(total(last, 'monitoring_health_checks_total')).toBeGreaterThanOrEqual(4);
     const alerts = alertLines(r.stderr());
-    const notices = alerts.filter((l) => l.rule === 'TradeExecuted' || l.rule === 'TradeFailed');
+    const notices = alerts.filter((l) => l.rule === 'PolymarketBotTradeExecuted' || l.rule === 'PolymarketBotTradeFailed');
     const others = alerts.filter((l) => !notices.includes(l));
     console.log(
       `clock jump (${env.NODE_OPTIONS ? 'plugin and bot' : 'bot only'}): ${scrapes} scrapes, all finite and in range; ${others.length} alert lines besides ${notices.length} per-trade notices: ${others.map((l) => `${String(l.rule)}/${String(l.kind)}`).join(', ')}`,

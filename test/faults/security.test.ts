@@ -327,7 +327,7 @@ describe('secrets never leave through the plugin', () => {
       expect(spans.some((s) => s.events?.some((e) => e.name === 'retry'))).toBe(true);
       expect(spans.some((s) => s.attributes?.some((a) => a.key === 'polymarket.market_id' && a.value.stringValue === '[REDACTED]'))).toBe(true);
       expect(otlp.requests.some((r) => r.path === '/v1/metrics' && r.body.includes('monitoring_api_requests_total'))).toBe(true);
-      const failedTrades = texts().filter((t) => t.includes('TradeFailed'));
+      const failedTrades = texts().filter((t) => t.includes('PolymarketBotTradeFailed'));
       // Failed trades are coalesced (the first at once, then a digest quoting the commonest errors).
       expect(failedTrades.length).toBeGreaterThanOrEqual(1);
       expect(failedTrades.some((t) => t.includes('[REDACTED]'))).toBe(true);
