@@ -14,7 +14,7 @@ function sources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) return sources(full);
-    return entry.name.endsWith('.ts') && full !== path.join(ROOT, 'src/config.ts') ? [readFileSync(full, 'utf8')] : [];
+    return entry.name.endsWith('.ts') && full !== path.join(ROOT, 'src/core/config.ts') ? [readFileSync(full, 'utf8')] : [];
   });
 }
 

@@ -124,6 +124,7 @@ const SPEC: Record<string, [unknown, number?, number?]> = {
   ALERT_ON_TRADE: ['on'],
   ALERT_ON_ERROR: ['on'],
   ALERT_ON_CIRCUIT_BREAKER: ['on'],
+  ALERT_ROUTE: ['plugin'],
   BOT_ENV: ['production'],
   STALE_AFTER_SECONDS: [120, 10, 86400],
   MONITORING_AUTH_TOKEN: [undefined],

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { FAILURE_OUTCOMES } from '../src/core/model.js';
 import { METRIC_LIST } from '../src/metrics/catalog.js';
+import { runbookUrl } from '../src/rules/catalog.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DEPLOY = path.join(ROOT, 'deploy');
@@ -253,6 +254,16 @@ describe('deploy/alertmanager/alertmanager.yml', () => {
     expect(receiver(watchdogRoute?.receiver)?.telegram_configs).toBeUndefined();
   });
 
+  it('mutes its copy of what the plugin sends itself (ALERT_ROUTE=plugin), and never sends the route marker', () => {
+    expect(alertmanager.inhibit_rules).toContainEqual({
+      source_matchers: ['alertname="PolymarketBotAlertsRoutedToPlugin"'],
+      target_matchers: ['in_process="true"'],
+      equal: ['job', 'instance'],
+    });
+    const marker = (alertmanager.route.routes ?? []).find((r) => (r.matchers ?? []).includes('alertname="PolymarketBotAlertsRoutedToPlugin"'));
+    expect(receiver(marker?.receiver)).toEqual({ name: 'blackhole' });
+  });
+
   it('lets a critical alert inhibit the warning of its family, and a down bot the rest of its alerts', () => {
     const rules = alertmanager.inhibit_rules;
     expect(rules).toContainEqual(
@@ -290,7 +301,7 @@ const ruleTests = readdirSync(TESTS_DIR)
   .filter((f) => f.endsWith('.yml'))
   .flatMap((f) => (parse(readFileSync(path.join(TESTS_DIR, f), 'utf8')) as RuleTests).tests);
 
-const RUNBOOK_BASE = 'https://github.com/polymarket-bot-monitoring/polymarket-bot-monitoring#runbook-';
+const RUNBOOK_BASE = runbookUrl('X').replace(/x$/, '');
 const SEVERITIES = ['critical', 'warning', 'info', 'none'];
 
 /** Series an expression selects by name: catalog names (with histogram suffixes), `up`, recording rules. */
@@ -317,9 +328,9 @@ describe('prometheus/rules', () => {
     expect(alert.annotations?.runbook_url).toBe(`${RUNBOOK_BASE}${name.toLowerCase()}`);
   });
 
-  it.each(alerts.map((a) => [a.alert]))('%s has a runbook section in the README', (name) => {
+  it.each(alerts.map((a) => [a.alert]))('%s has a runbook section in docs/alerts.md', (name) => {
     const anchor = `<a id="runbook-${name.toLowerCase()}"></a>`;
-    expect(read('README.md').includes(anchor), `README.md has no ${anchor}`).toBe(true);
+    expect(read('docs/alerts.md').includes(anchor), `docs/alerts.md has no ${anchor}`).toBe(true);
   });
 
   it.each(alerts.map((a) => [a.alert]))('%s is unit-tested firing in prometheus/tests', (name) => {

@@ -192,11 +192,11 @@ type MemoryComponent = 'main_bot' | 'wallet_monitor' | 'trade_executor';
 
 function memory(input: RuleInput, share: number, below: number): Finding[] {
   const { bot, rssMb } = input.process;
-  const limits = input.settings.memoryThresholdMb;
+  const { memoryThresholdMb } = input.settings;
   const readings: [MemoryComponent, string, number | null | undefined, number][] = [
-    ['main_bot', 'The bot process', rssMb, limits.total_system],
-    ['wallet_monitor', 'The wallet monitor', bot.walletMonitor?.memoryMb, limits.wallet_monitor],
-    ['trade_executor', 'The trade executor', bot.tradeExecutor?.memoryMb, limits.trade_executor],
+    ['main_bot', 'The bot process', rssMb, memoryThresholdMb.total_system],
+    ['wallet_monitor', 'The wallet monitor', bot.walletMonitor?.memoryMb, memoryThresholdMb.wallet_monitor],
+    ['trade_executor', 'The trade executor', bot.tradeExecutor?.memoryMb, memoryThresholdMb.trade_executor],
   ];
   const findings: Finding[] = [];
   for (const [component, label, used, limit] of readings) {
@@ -657,7 +657,7 @@ export const RULES = [
     summary: 'The plugin notifies Telegram itself for the conditions it evaluates (ALERT_ROUTE=plugin).',
     notice: 'error',
     prometheus: {
-      expr: () => `${gauge(METRICS.alertRoute.name)} == 1`,
+      expr: () => `${gauge(`${METRICS.alertRoute.name}{route="plugin"}`)} == 1`,
       description:
         'The plugin on {{ $labels.instance }} sends its own alerts to Telegram (ALERT_ROUTE=plugin); Alertmanager inhibits its copy of every alert labelled in_process="true" for this instance, so nobody gets two messages for one condition.',
       comment: 'Always firing while the plugin routes alerts itself: the source of the inhibit rule in deploy/alertmanager/alertmanager.yml.',
@@ -694,13 +694,12 @@ export function ruleNamed(name: RuleName): RuleDef {
 
 /**
  * Whether the plugin's own notice of this rule goes to Telegram under the route: what only the
- * plugin sees (per-event notices, process-only conditions) always does; a condition Prometheus
- * evaluates too goes from the plugin under `plugin` and `both`, from Alertmanager only under
- * `alertmanager`. (Under `plugin`, Alertmanager inhibits its copy: PolymarketBotAlertsRoutedToPlugin.)
+ * plugin sees (per-trade notices, process-only conditions) always does; what Prometheus evaluates
+ * too (the monitoring breaker's trip among them) goes from the plugin under `plugin` and `both`,
+ * from Alertmanager only under `alertmanager`. (Under `plugin`, Alertmanager inhibits its copy: PolymarketBotAlertsRoutedToPlugin.)
  */
 export function notifiesInProcess(rule: RuleDef, route: AlertRoute): boolean {
-  if (route !== 'alertmanager') return true;
-  return rule.prometheus === undefined || rule.event === true;
+  return route !== 'alertmanager' || rule.prometheus === undefined;
 }
 
 /** Recording rules shipped beside the alerts, for the dashboards and ad-hoc queries. */

@@ -139,6 +139,23 @@ describe('alerts to Telegram', () => {
     expect(telegram.messages).toEqual([]);
   });
 
+  it('leaves a condition Prometheus also evaluates to Alertmanager when ALERT_ROUTE=alertmanager, and says so on /metrics', async () => {
+    const { bot, scrape } = await alertingBot({ DEMO_DAILY_LOSS_PERCENT: '16', ALERT_ROUTE: 'alertmanager' });
+    const line = JSON.parse(await bot.waitForLine(/Alert firing critical PolymarketBotDailyLossCritical/, 20_000));
+    expect(line).toMatchObject({ rule: 'PolymarketBotDailyLossCritical', kind: 'firing' });
+    const route = (await scrape()).filter((x) => x.name === 'monitoring_alert_route');
+    expect(route.map((x) => [x.labels.route, x.value])).toEqual([['alertmanager', 1]]);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(telegram.messages.filter(isDailyLoss)).toEqual([]);
+  });
+
+  it('publishes route="plugin" while it sends its own alerts to Telegram (the default)', async () => {
+    const { bot, scrape } = await alertingBot({ DEMO_DAILY_LOSS_PERCENT: '16' });
+    await bot.waitForLine(/monitoring started/);
+    const route = (await scrape()).filter((x) => x.name === 'monitoring_alert_route');
+    expect(route.map((x) => [x.labels.route, x.value])).toEqual([['plugin', 1]]);
+  });
+
   it('names the side and the source wallet of a copied trade, the wallet only by its last 6 characters', async () => {
     const { bot } = await alertingBot({ ALERT_ON_TRADE: 'on', DEMO_SCAN_INTERVAL_MS: '200', DEMO_LATENCY_SCALE: '0.05' });
     await bot.waitForLine(/monitoring started/);
