@@ -19,6 +19,12 @@ import type { Alerting } from './alerting.js';
 import { PACKAGE_NAME, type Telemetry } from './telemetry.js';
 
 const MIB = 1024 * 1024;
+/**
+ * A second cycle this long after the first: the first runs before the bot's own code (the preload
+ * starts first), so what the bot reports as it starts — a daily loss carried over, its breaker
+ * already open — is judged within a second rather than a whole interval later.
+ */
+const SECOND_CYCLE_MS = 1_000;
 /** How far back the rules' windows look (the trade-failure share's 5 minutes, with a cycle to spare). */
 const RULE_WINDOW_MS = 6 * 60_000;
 
@@ -90,12 +96,19 @@ export function startEvaluation({ config, settings, state, telemetry, alerting, 
     }
   });
   // The first cycle runs right away: the servers open once it has, so no client sees a half-empty picture.
-  void telemetry.evaluatingReader.forceFlush().catch((error: unknown) => {
-    log().warn(`first evaluation failed: ${String(error)}`);
-  });
+  const runNow = (which: string) => () =>
+    void telemetry.evaluatingReader.forceFlush().catch((error: unknown) => {
+      log().warn(`${which} evaluation failed: ${String(error)}`);
+    });
+  runNow('first')();
+  const second = setTimeout(runNow('second'), SECOND_CYCLE_MS);
+  second.unref();
   return {
     ready: () => ready,
     firstCycle,
-    stop: () => telemetry.evaluatingReader.setCycle(undefined),
+    stop: () => {
+      clearTimeout(second);
+      telemetry.evaluatingReader.setCycle(undefined);
+    },
   };
 }

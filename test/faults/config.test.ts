@@ -27,7 +27,7 @@ describe('bad settings', () => {
     const r = run({ eval: BOT, env: { ...(await twoPorts()), ...BAD } });
     await r.bot.waitForLine(/^bot ready/, 15_000);
     const started = Date.now();
-    while (!/Daily loss limit reached/.test(r.stderr())) {
+    while (!/PolymarketBotDailyLossCritical/.test(r.stderr())) {
       if (Date.now() - started > 15_000) throw new Error(`no daily-loss alert:\n${r.stderr().slice(-3000)}`);
       await sleep(100);
     }

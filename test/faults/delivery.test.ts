@@ -73,7 +73,7 @@ describe('Telegram answering in 1 s while trades fail fast', () => {
       const reportedAt = Number(/at (\d+)/.exec(lossLine)![1]);
       const accepted = (pattern: RegExp) => telegram.accepted.filter((m) => pattern.test(m.text));
       const lossAlert = await until(
-        () => accepted(/CRITICAL: Daily loss limit reached/)[0],
+        () => accepted(/CRITICAL: The bot's daily loss has reached the critical level\./)[0],
         'the critical daily-loss alert',
         LOSS_ALERT_BOUND_MS + 10_000,
       );

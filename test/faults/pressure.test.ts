@@ -39,18 +39,18 @@ describe('a tripped monitoring breaker', () => {
     await ready(r, true);
     const trippedAt = Date.now();
     // Scrapes are the plugin's own work: back to back, they cost it far more than 0.1 % of a core.
-    while (!/Monitoring circuit breaker tripped/.test(r.stderr())) {
+    while (!/PolymarketBotMonitoringCircuitBreakerTripped/.test(r.stderr())) {
       if (Date.now() - trippedAt > 45_000) throw new Error(`the breaker did not trip:\n${r.stderr().slice(-2000)}`);
       await get(`http://127.0.0.1:${ports.METRICS_PORT}/metrics`).catch(() => undefined);
     }
-    const tripLine = r.stderr().split('\n').find((line) => line.includes('Monitoring circuit breaker tripped'))!;
+    const tripLine = r.stderr().split('\n').find((line) => line.includes('PolymarketBotMonitoringCircuitBreakerTripped'))!;
     console.log(`tripped ${Date.now() - trippedAt} ms after the scrapes began: ${tripLine.slice(0, 400)}`);
     expect(tripLine).toMatch(/plugin CPU [\d.]+ % of a core > budget 0\.1 %/);
 
     r.bot.kill('SIGUSR2');
     await r.bot.waitForLine(/loss reported/, 5_000);
     const reportedAt = Date.now();
-    while (!/Daily loss limit reached/.test(r.stderr())) {
+    while (!/PolymarketBotDailyLossCritical/.test(r.stderr())) {
       if (Date.now() - reportedAt > 15_000) throw new Error(`no daily-loss alert while tripped:\n${r.stderr().slice(-2000)}`);
       await sleep(100);
     }

@@ -29,6 +29,7 @@ let work: string;
 const children: ChildProcess[] = [];
 const bots: Bot[] = [];
 let promUrl: string;
+let amUrl: string;
 let telegram: { server: http.Server; messages: { text: string }[] };
 let botPorts: number[] = [];
 
@@ -111,7 +112,19 @@ beforeAll(async () => {
   for (const failing of [false, true]) {
     const metricsPort = await freePort();
     botPorts.push(metricsPort);
-    const env = failing ? { DEMO_FAILURE_RATE: '1', DEMO_CLOB: 'http500' } : { DEMO_FAILURE_RATE: '0.1' };
+    // The healthy bot also sends its own alerts to the fake Telegram (ALERT_ROUTE=plugin, the
+    // default) and is past its daily-loss warning level (13 %, below the demo's own 15 % breaker,
+    // so it keeps trading): Alertmanager must mute its copy of that alert.
+    const env = failing
+      ? { DEMO_FAILURE_RATE: '1', DEMO_CLOB: 'http500' }
+      : {
+          DEMO_FAILURE_RATE: '0.1',
+          DEMO_DAILY_LOSS_PERCENT: '13',
+          TELEGRAM_BOT_TOKEN: TOKEN,
+          TELEGRAM_CHAT_ID: '42',
+          TELEGRAM_API_URL: `http://127.0.0.1:${telegramPort}`,
+          ALERT_ON_TRADE: 'off',
+        };
     bots.push(spawnBot({ env: { ...common, ...env, METRICS_PORT: String(metricsPort), DASHBOARD_PORT: String(await freePort()) } }));
   }
   await Promise.all(bots.map((bot) => bot.waitForLine(/monitoring started/)));
@@ -141,7 +154,8 @@ beforeAll(async () => {
     `--web.listen-address=127.0.0.1:${amPort}`,
     '--cluster.listen-address=',
   ]);
-  await waitFor('Alertmanager', async () => ((await fetch(`http://127.0.0.1:${amPort}/-/ready`)).ok ? true : undefined), 30_000);
+  amUrl = `http://127.0.0.1:${amPort}`;
+  await waitFor('Alertmanager', async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), 30_000);
 
   // Prometheus: the project's rules, scraping both bots every second.
   const promPort = await freePort();
@@ -235,6 +249,27 @@ describe('the stack', () => {
   it('keeps the catalog and the live exposition in step', async () => {
     const exposition = (await get(`http://127.0.0.1:${botPorts[0]}/metrics`)).body;
     for (const def of METRIC_LIST) expect(exposition).toContain(def.type === 'histogram' ? `${def.name}_bucket` : def.name);
+  });
+
+  it('sends one message for one condition: the plugin\'s own, with Alertmanager\'s copy inhibited (ALERT_ROUTE=plugin)', async () => {
+    const healthy = `127.0.0.1:${botPorts[0]}`;
+    // Alertmanager holds the bot's PolymarketBotDailyLossWarning, inhibited by the route marker.
+    const held = await waitFor(
+      'the daily-loss alert at Alertmanager, inhibited',
+      async () => {
+        const alerts = (await (await fetch(`${amUrl}/api/v2/alerts?inhibited=true&silenced=false&active=true`)).json()) as {
+          labels: Record<string, string>;
+          status: { inhibitedBy: string[] };
+        }[];
+        return alerts.find((a) => a.labels.alertname === 'PolymarketBotDailyLossWarning' && a.labels.instance === healthy && a.status.inhibitedBy.length > 0);
+      },
+      180_000,
+    );
+    expect(held.labels.in_process).toBe('true');
+    // The plugin's message came; Alertmanager's (its template starts with FIRING) did not.
+    const ours = telegram.messages.filter((m) => m.text.includes('PolymarketBotDailyLossWarning'));
+    expect(ours.length).toBeGreaterThan(0);
+    expect(ours.filter((m) => m.text.includes('FIRING'))).toEqual([]);
   });
 
   it('pages Telegram through Alertmanager when every trade through the real CLOB client fails', async () => {
