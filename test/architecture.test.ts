@@ -72,4 +72,21 @@ describe('the layout', () => {
     const present = new Set(files.map((file) => (file.includes('/') ? file.split('/')[0]! : '.')));
     for (const folder of present) expect(folders, `folder ${folder} is in no layer`).toContain(folder);
   });
+
+  it("reaches into no private member of another library's objects", () => {
+    // `._name` or `['_name']` on an object, or a private name in a cast: how the plugin used to
+    // read NodeSDK's providers and patch the exporter's serializer. Every OTel upgrade broke it.
+    const privateUse = /(?<![\w$])(?:\w+|\))\??\.(_[A-Za-z]\w*)|\[\s*['"](_[A-Za-z]\w*)['"]\s*\]|\{\s*_[A-Za-z]\w*\??:/;
+    const found: string[] = [];
+    for (const file of files) {
+      const lines = fs.readFileSync(path.join(SRC, file), 'utf8').split('\n');
+      lines.forEach((line, i) => {
+        if (/^\s*(\/\/|\*)/.test(line)) return;
+        if (privateUse.test(line)) found.push(`${file}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(found).toEqual([]);
+    expect(privateUse.test('const internals = sdk as unknown as { _meterProvider?: MeterProvider };')).toBe(true);
+    expect(privateUse.test('return internals._tracerProvider;')).toBe(true);
+  });
 });

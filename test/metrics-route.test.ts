@@ -5,6 +5,24 @@
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+
+/** Calls of the plugin's serializer, in order with the bot's work (see the ordering case). */
+const order = vi.hoisted(() => [] as string[]);
+vi.mock('../src/metrics/exposition.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../src/metrics/exposition.js')>();
+  return {
+    ...original,
+    createSerializer: () => {
+      const serializer = original.createSerializer();
+      return {
+        serialize: (metrics: Parameters<typeof serializer.serialize>[0]) => {
+          order.push('serialize');
+          return serializer.serialize(metrics);
+        },
+      };
+    },
+  };
+});
 import { EXPOSITION_CONTENT_TYPE, MIN_COLLECTION_INTERVAL_MS, metricsRoute, type MetricsRouteOptions } from '../src/http/metrics.js';
 import { startServer, type RunningServer } from '../src/http/server.js';
 
@@ -55,16 +73,11 @@ describe('GET /metrics', () => {
 
   it("lets the bot's pending work run between gathering and formatting", async () => {
     const { meter, url } = await serve();
-    const order: string[] = [];
+    order.length = 0;
     meter.createObservableGauge('bot_state').addCallback((result) => {
       // Work the bot queued while the collection ran: it must not wait for the formatting too.
       setImmediate(() => order.push('bot'));
       result.observe(1);
-    });
-    const serialize = PrometheusSerializer.prototype.serialize;
-    vi.spyOn(PrometheusSerializer.prototype, 'serialize').mockImplementation(function (this: PrometheusSerializer, ...args) {
-      order.push('serialize');
-      return serialize.apply(this, args);
     });
     expect((await fetch(url)).status).toBe(200);
     expect(order).toEqual(['bot', 'serialize']);

@@ -1,20 +1,18 @@
 /**
- * Builds and starts the OpenTelemetry SDK the way a trading bot needs it.
+ * Builds and starts the OpenTelemetry SDK the way a trading bot needs it, from the SDK's public
+ * parts: a MeterProvider over the plugin's readers, and — only when traces are exported — a
+ * TracerProvider with batch span processors, the async-hooks context manager and the W3C
+ * propagators, each registered globally as NodeSDK would register them.
  *
  * The stock NodeSDK exports traces, metrics and logs over OTLP to localhost:4318 by default, and
  * its trace flush at shutdown crashes a process that has no collector (ECONNREFUSED). Here OTLP
  * is opt-in: nothing dials out unless an OTEL_EXPORTER_OTLP_*ENDPOINT (or an explicit
- * OTEL_*_EXPORTER) asks for it. Every other OTEL_* variable keeps its standard meaning.
- *
- * With OTLP asked for, NodeSDK builds the exporters from the OTEL_* variables. Without it, all
- * NodeSDK would build is a MeterProvider over our readers — but importing it loads every OTLP,
- * Zipkin and logs exporter it might build (measured: about twice the start-up time and 12 MiB
- * more than sdk-metrics and the Prometheus exporter alone), so that MeterProvider is built here,
- * from the same resource and readers, and NodeSDK is imported only when it has work to do.
+ * OTEL_*_EXPORTER) asks for it. Every other OTEL_* variable keeps its standard meaning. NodeSDK
+ * itself is not loaded: importing it loads every OTLP, Zipkin and logs exporter it might build
+ * (measured: about twice the start-up time and 12 MiB more), and it keeps the providers it builds
+ * to itself.
  */
-import diagnostics from 'node:diagnostics_channel';
-import type { ClientRequest } from 'node:http';
-import type { NodeSDK } from '@opentelemetry/sdk-node';
+import type { Agent } from 'node:http';
 import {
   defaultResource,
   detectResources,
@@ -39,7 +37,7 @@ import {
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
 import { context, metrics, propagation, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
-import type { Sampler } from '@opentelemetry/sdk-trace';
+import type { Sampler, SpanExporter, SpanLimits } from '@opentelemetry/sdk-trace';
 import { quote } from '../core/config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -136,39 +134,36 @@ export class SingleFlightExporter implements PushMetricExporter {
   }
 }
 
-let unrefInstalled = false;
-
-/** What the OTLP HTTP exporters put in every request's User-Agent (after any user-set prefix). */
-const OTLP_USER_AGENT = 'OTel-OTLP-Exporter-JavaScript/';
-
 /**
- * Unrefs the socket of every OTLP/HTTP export request, whoever built the exporter (NodeSDK builds
- * the trace exporter from OTEL_* itself). The stock exporters' sockets are ref'd: a metrics
- * export waiting on a collector that answers late held the bot's process open, and while it did,
- * the trace processor's unref'd timer could start an export, whose wait let the metric reader
- * start the next — measured: a bot against a collector answering after 8 s still alive 14–30 s
- * after its run; 3.5 s with this. What still holds is the SDK's own timers for an export in
- * flight (the trace processor's export timeout, retry backoff), each until that export ends,
- * within OTEL_EXPORTER_OTLP_TIMEOUT; then `beforeExit` comes and the bounded flush takes over.
- * OTLP over gRPC is not covered. Installed once per process and kept past shutdown: a retry
- * still running then must not hold the process either.
+ * The HTTP agent of every OTLP/HTTP exporter the plugin builds: its sockets are unref'd. The
+ * stock exporters' sockets are ref'd: a metrics export waiting on a collector that answers late
+ * held the bot's process open, and while it did, the trace processor's unref'd timer could start
+ * an export, whose wait let the metric reader start the next — measured: a bot against a
+ * collector answering after 8 s still alive 14–30 s after its run; 3.5 s with this. What still
+ * holds is the SDK's own timers for an export in flight (the trace processor's export timeout,
+ * retry backoff), each until that export ends, within OTEL_EXPORTER_OTLP_TIMEOUT; then
+ * `beforeExit` comes and the bounded flush takes over. The exporters are handed the agent (their
+ * public `httpAgentOptions` factory), so their requests are known by construction, not picked out
+ * of the bot's traffic. OTLP over gRPC is not covered.
  */
-export function unrefOtlpExportSockets(): void {
-  if (unrefInstalled) return;
-  unrefInstalled = true;
-  diagnostics.subscribe('http.client.request.created', unrefIfOtlpExport);
+async function unrefAgent(protocol: string): Promise<Agent> {
+  const module = protocol === 'https:' ? await import('node:https') : await import('node:http');
+  const agent = new module.Agent({ keepAlive: true });
+  const createConnection = agent.createConnection.bind(agent) as (...args: unknown[]) => { unref?: () => void } | undefined;
+  (agent as unknown as { createConnection: (...args: unknown[]) => unknown }).createConnection = (...args: unknown[]) => {
+    const socket = createConnection(...args);
+    socket?.unref?.();
+    return socket;
+  };
+  return agent;
 }
-
-/** Runs on every HTTP request the bot makes: a throw here would reach the bot as an uncaught exception. */
-function unrefIfOtlpExport(message: unknown): void {
-  try {
-    const request = (message as { request?: ClientRequest } | null)?.request;
-    const agent = request?.getHeader('user-agent');
-    if (typeof agent === 'string' && agent.includes(OTLP_USER_AGENT)) request!.once('socket', (socket) => socket.unref());
-  } catch {
-    // Not a request we can read: it is not an export of ours either.
-  }
-}
+const agents = new Map<string, Promise<Agent>>();
+/** One agent per protocol for all the plugin's exporters (the factory the OTLP exporters take). */
+export const otlpAgentFactory = (protocol: string): Promise<Agent> => {
+  let agent = agents.get(protocol);
+  if (agent === undefined) agents.set(protocol, (agent = unrefAgent(protocol)));
+  return agent;
+};
 
 /** The OTLP metric exporter for OTEL_EXPORTER_OTLP_(METRICS_)PROTOCOL, loaded only when used. */
 async function otlpMetricExporter(env: Env): Promise<PushMetricExporter> {
@@ -177,16 +172,57 @@ async function otlpMetricExporter(env: Env): Promise<PushMetricExporter> {
     case 'grpc':
       return new (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter();
     case 'http/json':
-      return new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter();
+      return new (await import('@opentelemetry/exporter-metrics-otlp-http')).OTLPMetricExporter({ httpAgentOptions: otlpAgentFactory });
     default:
-      return new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter();
+      return new (await import('@opentelemetry/exporter-metrics-otlp-proto')).OTLPMetricExporter({ httpAgentOptions: otlpAgentFactory });
   }
+}
+
+/** The span exporters OTEL_TRACES_EXPORTER names (otlp when it names none), loaded only when used. */
+async function spanExporters(env: Env, warn: (message: string) => void): Promise<SpanExporter[]> {
+  const names = list(env, 'OTEL_TRACES_EXPORTER');
+  const exporters: SpanExporter[] = [];
+  for (const name of names.length > 0 ? names : ['otlp']) {
+    if (name === 'otlp') {
+      const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+      if (protocol === 'grpc') exporters.push(new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter());
+      else if (protocol === 'http/json') exporters.push(new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter({ httpAgentOptions: otlpAgentFactory }));
+      else exporters.push(new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter({ httpAgentOptions: otlpAgentFactory }));
+    } else if (name === 'console') {
+      exporters.push(new (await import('@opentelemetry/sdk-trace')).ConsoleSpanExporter());
+    } else if (name !== 'none') {
+      warn(`OTEL_TRACES_EXPORTER=${quote(name)} (expected otlp, console or none): ignored`);
+    }
+  }
+  return exporters;
+}
+
+/** Span limits from OTEL_SPAN_* and OTEL_ATTRIBUTE_* (the span-specific variable wins), as NodeSDK reads them. */
+function spanLimitsFromEnv(env: Env): SpanLimits {
+  const number = (...names: string[]): number | undefined => {
+    for (const name of names) {
+      const value = Number((env[name] ?? '').trim());
+      if (set(env, name) && Number.isFinite(value)) return value;
+    }
+    return undefined;
+  };
+  const limits: Record<string, number | undefined> = {
+    attributeValueLengthLimit: number('OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT', 'OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT'),
+    attributeCountLimit: number('OTEL_SPAN_ATTRIBUTE_COUNT_LIMIT', 'OTEL_ATTRIBUTE_COUNT_LIMIT'),
+    linkCountLimit: number('OTEL_SPAN_LINK_COUNT_LIMIT'),
+    eventCountLimit: number('OTEL_SPAN_EVENT_COUNT_LIMIT'),
+    attributePerEventCountLimit: number('OTEL_SPAN_ATTRIBUTE_PER_EVENT_COUNT_LIMIT'),
+    attributePerLinkCountLimit: number('OTEL_SPAN_ATTRIBUTE_PER_LINK_COUNT_LIMIT'),
+  };
+  return Object.fromEntries(Object.entries(limits).filter(([, value]) => value !== undefined)) as SpanLimits;
 }
 
 export interface SdkOptions {
   readonly env: Env;
   /** Used only when traces are exported. */
   readonly sampler?: Sampler;
+  /** One line for a setting the SDK cannot honour. */
+  readonly warn?: (message: string) => void;
   readonly readers: IMetricReader[];
   readonly views: ViewOptions[];
 }
@@ -228,34 +264,12 @@ function detectorsFromEnv(env: Env): ResourceDetector[] {
 /** OTEL_SDK_DISABLED=true, read as the OTel SDKs read it: the whole SDK is off. */
 export const sdkDisabled = (env: Env): boolean => (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true';
 
-export async function startSdk(options: SdkOptions): Promise<StartedSdk> {
-  const otlp = { traces: otlpWanted(options.env, 'traces'), metrics: otlpWanted(options.env, 'metrics') };
-  return otlp.traces || otlp.metrics ? startNodeSdk(options, otlp) : startMeterProvider(options);
-}
-
-/** No OTLP: a MeterProvider over our readers, registered globally as NodeSDK would. */
-function startMeterProvider({ env, readers, views }: SdkOptions): StartedSdk {
+export async function startSdk({ env, readers, views, sampler, warn = () => {} }: SdkOptions): Promise<StartedSdk> {
+  const otlp = { traces: otlpWanted(env, 'traces'), metrics: otlpWanted(env, 'metrics') };
   const detectors = set(env, 'OTEL_NODE_RESOURCE_DETECTORS') ? detectorsFromEnv(env) : SAFE_DETECTORS;
-  const meterProvider = new SdkMeterProvider({
-    resource: BASE_RESOURCE().merge(detectResources({ detectors })),
-    views,
-    readers,
-  });
-  const registered = metrics.setGlobalMeterProvider(meterProvider);
-  return {
-    meterProvider,
-    tracerProvider: undefined,
-    otlp: { traces: false, metrics: false },
-    flush: () => meterProvider.forceFlush().catch(() => {}),
-    shutdown: async () => {
-      await meterProvider.shutdown();
-      // A restart (startMonitoring after shutdown) registers again: the global must be free.
-      if (registered) metrics.disable();
-    },
-  };
-}
+  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) win over the default service name.
+  const resource = BASE_RESOURCE().merge(detectResources({ detectors }));
 
-async function startNodeSdk({ env, readers, views, sampler }: SdkOptions, otlp: StartedSdk['otlp']): Promise<StartedSdk> {
   const metricReaders = [...readers];
   if (otlp.metrics) {
     const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
@@ -266,52 +280,62 @@ async function startNodeSdk({ env, readers, views, sampler }: SdkOptions, otlp: 
       }),
     );
   }
+  const meterProvider = new SdkMeterProvider({ resource, views, readers: metricReaders });
+  // Our own provider is what the plugin uses, registered or not: if something registered a global
+  // first, our readers still see our instruments.
+  const meterRegistered = metrics.setGlobalMeterProvider(meterProvider);
 
-  const { NodeSDK: Sdk } = await import('@opentelemetry/sdk-node');
-  const sdk: NodeSDK = new Sdk({
-    // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) still win over this default.
-    resource: BASE_RESOURCE(),
-    ...(set(env, 'OTEL_NODE_RESOURCE_DETECTORS') ? {} : { resourceDetectors: SAFE_DETECTORS }),
-    metricReaders,
-    views,
-    // No processors = no TracerProvider and no LoggerProvider: nothing dials a collector.
-    ...(otlp.traces ? (sampler ? { sampler } : {}) : { spanProcessors: [] }),
-    logRecordProcessors: [],
-  });
-  unrefOtlpExportSockets();
-  sdk.start();
-  const internals = sdk as unknown as { _meterProvider?: MeterProvider; _tracerProvider?: TracerProvider };
+  // No exporter, no TracerProvider: without somewhere to send them no span is worth creating.
+  const exporters = otlp.traces ? await spanExporters(env, warn) : [];
+  let tracerProvider: (TracerProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> }) | undefined;
+  let traceRegistered = false;
+  if (exporters.length > 0) {
+    const [{ TracerProvider: SdkTracerProvider, BatchSpanProcessor }, { AsyncLocalStorageContextManager }, core] = await Promise.all([
+      import('@opentelemetry/sdk-trace'),
+      import('@opentelemetry/context-async-hooks'),
+      import('@opentelemetry/core'),
+    ]);
+    tracerProvider = new SdkTracerProvider({
+      resource,
+      ...(sampler ? { sampler } : {}),
+      spanLimits: spanLimitsFromEnv(env),
+      spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ exporter })),
+    });
+    // As NodeSDK registers them: the context manager spans need to nest across awaits, then the
+    // W3C trace-context and baggage propagators, then the provider.
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(
+      new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }),
+    );
+    traceRegistered = trace.setGlobalTracerProvider(tracerProvider);
+  } else otlp.traces = false;
+
   return {
-    tracerProvider: internals._tracerProvider,
-    // Our own provider, not the global: if something registered a global first, our readers
-    // still see our instruments.
-    meterProvider: internals._meterProvider ?? metrics.getMeterProvider(),
+    meterProvider,
+    tracerProvider,
     otlp,
     flush: async () => {
-      await Promise.allSettled([
-        (internals._tracerProvider as { forceFlush?: () => Promise<void> } | undefined)?.forceFlush?.(),
-        (internals._meterProvider as { forceFlush?: () => Promise<void> } | undefined)?.forceFlush?.(),
-      ]);
+      await Promise.allSettled([meterProvider.forceFlush(), tracerProvider?.forceFlush()]);
     },
     shutdown: async () => {
-      await sdk.shutdown();
-      unregisterGlobals(internals._meterProvider, internals._tracerProvider);
+      await Promise.allSettled([meterProvider.shutdown(), tracerProvider?.shutdown()]);
+      // A restart (startMonitoring after shutdown) registers again: the globals must be free.
+      unregisterGlobals(meterRegistered ? meterProvider : undefined, traceRegistered ? tracerProvider : undefined);
     },
   };
 }
 
 /**
- * Frees the OpenTelemetry globals NodeSDK registered for this instance, so a restart
+ * Frees the OpenTelemetry globals registered for this instance, so a restart
  * (startMonitoring after shutdown) can register again instead of logging "duplicate
  * registration" and leaving the shut-down providers in place. A global someone else registered
  * is left alone.
  */
 function unregisterGlobals(meterProvider: MeterProvider | undefined, tracerProvider: TracerProvider | undefined): void {
   try {
-    if (meterProvider !== undefined && metrics.getMeterProvider() === meterProvider) metrics.disable();
-    const globalTracer = trace.getTracerProvider() as TracerProvider & { getDelegate?: () => TracerProvider };
-    if (tracerProvider !== undefined && globalTracer.getDelegate?.() === tracerProvider) {
-      // NodeSDK registers the context manager and propagator with the tracer provider.
+    if (meterProvider !== undefined) metrics.disable();
+    if (tracerProvider !== undefined) {
+      // Registered together with the tracer provider.
       trace.disable();
       context.disable();
       propagation.disable();

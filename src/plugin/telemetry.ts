@@ -86,6 +86,7 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],
     views,
     sampler: new BreakerAwareSampler(samplerFromEnv(env), () => !tracingAllowed()),
+    warn: (message) => log().warn(message),
   });
   // After the SDK: its start installs a console diag logger when OTEL_LOG_LEVEL is set.
   bridgeOtelDiag(log(), {
