@@ -1,9 +1,10 @@
-// Renders the README's configuration and series tables from the config schema and the
+// Renders the configuration and series tables of the docs from the config schema and the
 // instrument catalog, so the documentation cannot drift from the code:
 //
-//   npm run docs        rewrites the tables between their markers in README.md
+//   npm run docs        rewrites the tables between their markers in docs/configuration.md and
+//                       docs/metrics.md, and the rule files (npm run rules)
 //
-// test/readme.test.ts fails when README.md differs from what this renders.
+// test/docs.test.ts fails when a file differs from what this renders.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -29,21 +30,23 @@ export function replaceBetween(text, marker, content) {
   const end = `<!-- ${marker}:end -->`;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
-  if (from < 0 || to < from) throw new Error(`README.md has no ${start} … ${end} markers`);
+  if (from < 0 || to < from) throw new Error(`no ${start} … ${end} markers`);
   return `${text.slice(0, from + start.length)}\n${content}\n${text.slice(to)}`;
 }
 
-export async function renderReadme(readme, { CONFIG_FIELDS, describeDefault, describeExpected, METRIC_LIST }) {
-  let text = replaceBetween(readme, 'config-table', renderConfigTable(CONFIG_FIELDS, describeDefault, describeExpected));
-  text = replaceBetween(text, 'series-table', renderSeriesTable(METRIC_LIST));
-  return text;
-}
+/** Each generated file, and how its tables are rendered from the schema and the catalog. */
+export const TABLES = {
+  'docs/configuration.md': (text, { CONFIG_FIELDS, describeDefault, describeExpected }) =>
+    replaceBetween(text, 'config-table', renderConfigTable(CONFIG_FIELDS, describeDefault, describeExpected)),
+  'docs/metrics.md': (text, { METRIC_LIST }) => replaceBetween(text, 'series-table', renderSeriesTable(METRIC_LIST)),
+};
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const config = await import('../dist/core/config.js');
   const catalog = await import('../dist/metrics/catalog.js');
-  const path = new URL('../README.md', import.meta.url);
-  const readme = readFileSync(path, 'utf8');
-  writeFileSync(path, await renderReadme(readme, { ...config, ...catalog }));
-  console.log('README.md tables updated');
+  for (const [file, render] of Object.entries(TABLES)) {
+    const path = new URL(`../${file}`, import.meta.url);
+    writeFileSync(path, render(readFileSync(path, 'utf8'), { ...config, ...catalog }));
+    console.log(`${file} tables updated`);
+  }
 }

@@ -422,12 +422,12 @@ describe('the demo bot, monitoring on its defaults', () => {
   afterAll(() => bot.kill('SIGKILL'));
 
   describe('/health reveals no configuration, path or version', () => {
-    /** The JSON example under "Health endpoint" in the README: the documented shape. */
+    /** The JSON example under "Health endpoint" in docs/metrics.md: the documented shape. */
     function documentedHealth(): unknown {
-      const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-      const section = readme.slice(readme.indexOf('\n## Health endpoint'));
+      const doc = readFileSync(path.join(ROOT, 'docs/metrics.md'), 'utf8');
+      const section = doc.slice(doc.indexOf('\n## Health endpoint'));
       const json = /```json\n([\s\S]*?)\n```/.exec(section);
-      if (!json) throw new Error('no JSON example under "## Health endpoint" in README.md');
+      if (!json) throw new Error('no JSON example under "## Health endpoint" in docs/metrics.md');
       return JSON.parse(json[1]!);
     }
     /** Object keys at every level; leaves are just "value". */
