@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { allExpressions } from '../../scripts/dashboards.mjs';
+import { allExpressions } from '../../scripts/dashboards.js';
 import { METRIC_LIST } from '../../src/metrics/catalog.js';
 import { ROOT, freePort, get, spawnBot, type Bot } from '../e2e/harness.js';
 import { requireBinaries, type Binaries } from './binaries.js';

@@ -1,6 +1,8 @@
-// The Grafana dashboards, as code. Small panel functions render the two provisioned dashboards:
+// The Grafana dashboards, as code: typed builders of @grafana/grafana-foundation-sdk, every metric
+// name from the metric catalog (src/metrics/catalog.ts), every threshold line from the rule catalog
+// and the configuration defaults (src/rules/catalog.ts, src/core/config.ts):
 //
-//   node scripts/dashboards.mjs      rewrites grafana/dashboards/*.json
+//   npm run dashboards      rewrites grafana/dashboards/*.json
 //
 // test/grafana.test.ts fails when the committed JSON differs from what this renders, when a query
 // names a series the instrument catalog does not define, or when a selector lacks the
@@ -9,11 +11,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as common from '@grafana/grafana-foundation-sdk/common';
+import * as dashboard from '@grafana/grafana-foundation-sdk/dashboard';
+import * as prometheus from '@grafana/grafana-foundation-sdk/prometheus';
+import * as stat from '@grafana/grafana-foundation-sdk/stat';
+import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
+import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
+import { loadConfig } from '../src/core/config.js';
+import { METRICS } from '../src/metrics/catalog.js';
+import { MEMORY_WARNING_SHARE, ruleNamed, ruleSettings, STALE_CRITICAL_FACTOR, type RuleName } from '../src/rules/catalog.js';
 
 /**
  * Dashboard JSON schema 39: what Grafana 10.3 to 11.2 write, and what every Grafana 11 reads
- * without a migration of substance (40 and 41 only normalise `refresh` to a string and drop
- * `timepicker.time_options`, which these dashboards already satisfy).
+ * without a migration of substance. The SDK's builder writes 42 (Grafana 12), which the shipped
+ * Grafana 11.1 (deploy/compose.yaml) would not migrate: the built dashboard is set back to 39.
  */
 export const SCHEMA_VERSION = 39;
 
@@ -23,26 +34,31 @@ export const DATASOURCE = Object.freeze({ type: 'prometheus', uid: '${datasource
 /** The provisioned datasource's uid (grafana/provisioning/datasources/prometheus.yaml). */
 export const PROVISIONED_DATASOURCE_UID = 'prometheus';
 
+const config = loadConfig({}).config;
+const settings = ruleSettings(config);
+/** A rule's threshold, as the catalog defines it for the default configuration. */
+const threshold = (name: RuleName): number => ruleNamed(name).threshold!.value(settings);
+
 /**
- * The configuration defaults the threshold lines are drawn at. The test holds them equal to the
- * defaults in src/config.ts, so a changed default cannot leave a stale line on a dashboard.
+ * The values the threshold lines are drawn at: the rules' thresholds and the monitoring breaker's
+ * limits, for the configuration defaults (never spelled here).
  */
 export const THRESHOLDS = Object.freeze({
-  CIRCUIT_BREAKER_CPU_THRESHOLD: 90,
-  CIRCUIT_BREAKER_MEMORY_THRESHOLD: 85,
-  MEMORY_THRESHOLD_TOTAL_SYSTEM_MB: 2000,
-  MONITORING_MAX_CPU_PERCENT: 1,
-  API_SUCCESS_THRESHOLD: 0.8,
-  API_FAILURE_COUNT_THRESHOLD: 5,
-  DAILY_LOSS_WARNING_PERCENT: 0.12,
-  DAILY_LOSS_CRITICAL_PERCENT: 0.15,
-  STALE_AFTER_SECONDS: 120,
+  CIRCUIT_BREAKER_CPU_THRESHOLD: config.circuitBreakerCpuThreshold,
+  CIRCUIT_BREAKER_MEMORY_THRESHOLD: config.circuitBreakerMemoryThreshold,
+  MEMORY_THRESHOLD_TOTAL_SYSTEM_MB: config.memoryThresholdMb.total_system,
+  MONITORING_MAX_CPU_PERCENT: config.maxCpuPercent,
+  API_SUCCESS_THRESHOLD: threshold('PolymarketBotApiSuccessRatioLow'),
+  API_FAILURE_COUNT_THRESHOLD: threshold('PolymarketBotApiConsecutiveFailures'),
+  DAILY_LOSS_WARNING_PERCENT: threshold('PolymarketBotDailyLossWarning'),
+  DAILY_LOSS_CRITICAL_PERCENT: threshold('PolymarketBotDailyLossCritical'),
+  STALE_AFTER_SECONDS: threshold('PolymarketBotWalletScansStale'),
 });
 
-// The breaker recovers below 4/5 of its thresholds; a component is degraded from 4/5 of its memory
-// threshold; stale is critical at 4 × STALE_AFTER_SECONDS (README, "Health checks…").
-const fourFifths = (value) => (value * 4) / 5;
-const STALE_CRITICAL_FACTOR = 4;
+// The breaker recovers below 4/5 of its thresholds, and a component is degraded from
+// MEMORY_WARNING_SHARE (4/5) of its memory threshold; stale is critical at STALE_CRITICAL_FACTOR ×
+// STALE_AFTER_SECONDS. Multiplied before dividing, so 68 stays 68 (85 * 0.8 is 68.00000000000001).
+const fourFifths = (value: number): number => (value * MEMORY_WARNING_SHARE * 5 * 4) / 20;
 
 const GREEN = 'green';
 const ORANGE = 'orange';
@@ -58,29 +74,36 @@ const BLUE = 'blue';
 const FILTER = 'job=~"$job", instance=~"$instance"';
 
 /** `metric{job=~"$job", instance=~"$instance", …matchers}` */
-export function selector(metric, matchers = '') {
+export function selector(metric: string, matchers = ''): string {
   return `${metric}{${FILTER}${matchers ? `, ${matchers}` : ''}}`;
 }
 
-const by = (...labels) => `by (${['job', 'instance', ...labels].join(', ')})`;
+const by = (...labels: string[]): string => `by (${['job', 'instance', ...labels].join(', ')})`;
+
+interface QueryShape {
+  agg?: string;
+  labels?: string[];
+  matchers?: string;
+  window?: string;
+}
 
 /** The current value of a gauge, one series per bot (and per `labels`). */
-function gauge(metric, { agg = 'max', labels = [], matchers } = {}) {
+function gauge(metric: string, { agg = 'max', labels = [], matchers }: QueryShape = {}): string {
   return `${agg} ${by(...labels)} (${selector(metric, matchers)})`;
 }
 
 /** Per-second rate of a counter (or a histogram's _count/_sum), summed per bot. */
-function rate(metric, { labels = [], matchers, window = '$__rate_interval' } = {}) {
+function rate(metric: string, { labels = [], matchers, window = '$__rate_interval' }: QueryShape = {}): string {
   return `sum ${by(...labels)} (rate(${selector(metric, matchers)}[${window}]))`;
 }
 
 /** How much a counter grew over the dashboard's time range. */
-function increaseOverRange(metric, { labels = [], matchers } = {}) {
+function increaseOverRange(metric: string, { labels = [], matchers }: QueryShape = {}): string {
   return `sum ${by(...labels)} (increase(${selector(metric, matchers)}[$__range]))`;
 }
 
 /** A quantile of a histogram over the rate window (every outcome unless `matchers` say otherwise). */
-function quantile(q, histogram, { labels = [], matchers } = {}) {
+function quantile(q: number, histogram: string, { labels = [], matchers }: QueryShape = {}): string {
   return `histogram_quantile(${q}, sum ${by(...labels, 'le')} (rate(${selector(`${histogram}_bucket`, matchers)}[$__rate_interval])))`;
 }
 
@@ -88,35 +111,40 @@ function quantile(q, histogram, { labels = [], matchers } = {}) {
 // Field config pieces.
 
 /** Absolute threshold steps: a base colour, then [value, colour] pairs in ascending order. */
-function steps(base, ...pairs) {
-  return {
-    mode: 'absolute',
-    steps: [{ color: base, value: null }, ...pairs.map(([value, color]) => ({ color, value }))],
-  };
+function steps(base: string, ...pairs: [number, string][]): dashboard.ThresholdsConfigBuilder {
+  return new dashboard.ThresholdsConfigBuilder()
+    .mode(dashboard.ThresholdsMode.Absolute)
+    .steps([{ color: base, value: null }, ...pairs.map(([value, color]) => ({ color, value }))]);
 }
 
 /** Value → text/colour mappings, e.g. [[1, 'healthy', GREEN], …]. */
-function valueMap(entries) {
+function valueMap(entries: [number, string, string][]): dashboard.ValueMapping[] {
   return [
     {
-      type: 'value',
+      type: dashboard.MappingType.ValueToText,
       options: Object.fromEntries(entries.map(([value, text, color], index) => [String(value), { color, index, text }])),
     },
   ];
 }
 
-/** `monitoring_component_status`: 1 healthy, 0 degraded, -1 critical (src/model.ts STATUS_GAUGE_VALUE). */
+/** `monitoring_component_status`: 1 healthy, 0 degraded, -1 critical (src/core/model.ts STATUS_GAUGE_VALUE). */
 const STATUS_MAPPINGS = valueMap([
   [1, 'healthy', GREEN],
   [0, 'degraded', ORANGE],
   [-1, 'critical', RED],
 ]);
-const STATUS_THRESHOLDS = steps(RED, [0, ORANGE], [1, GREEN]);
+const STATUS_THRESHOLDS = (): dashboard.ThresholdsConfigBuilder => steps(RED, [0, ORANGE], [1, GREEN]);
 
-const BREAKER_THRESHOLDS = steps(GREEN, [1, RED]);
+const BREAKER_THRESHOLDS = (): dashboard.ThresholdsConfigBuilder => steps(GREEN, [1, RED]);
+
+/** A field override: a matcher and the properties it sets. */
+interface Override {
+  matcher: dashboard.MatcherConfig;
+  properties: dashboard.DynamicConfigValue[];
+}
 
 /** Series colours by the legend's leading word (legends read `<name> · <instance>`). */
-function colourBy(pairs) {
+function colourBy(pairs: [string, string][]): Override[] {
   return pairs.map(([pattern, color]) => ({
     matcher: { id: 'byRegexp', options: `/^(${pattern})\\b/` },
     properties: [{ id: 'color', value: { fixedColor: color, mode: 'fixed' } }],
@@ -132,299 +160,314 @@ const STATUS_COLOURS = colourBy([
 // ---------------------------------------------------------------------------------------------
 // Targets and panels.
 
-function target(refId, expr, legendFormat, { instant = false } = {}) {
-  return {
-    datasource: DATASOURCE,
-    editorMode: 'code',
-    expr,
-    instant,
-    legendFormat,
-    range: !instant,
-    refId,
-  };
+function target(refId: string, expr: string, legendFormat: string, { instant = false } = {}): prometheus.DataqueryBuilder {
+  const query = new prometheus.DataqueryBuilder()
+    .datasource(DATASOURCE)
+    .editorMode(prometheus.QueryEditorMode.Code)
+    .expr(expr)
+    .legendFormat(legendFormat)
+    .refId(refId);
+  return instant ? query.instant() : query.range();
 }
 
 /** Targets from [expr, legend] pairs, lettered A, B, C… */
-function targets(pairs, options) {
+function targets(pairs: [string, string][], options?: { instant?: boolean }): prometheus.DataqueryBuilder[] {
   return pairs.map(([expr, legend], i) => target(String.fromCharCode(65 + i), expr, legend, options));
 }
 
-function basePanel(type, { id, title, description, w, h, unit, targets: panelTargets, defaults = {}, overrides = [], options }) {
-  return {
-    datasource: DATASOURCE,
-    description,
-    fieldConfig: { defaults: { unit, ...defaults }, overrides },
-    gridPos: { h, w, x: 0, y: 0 },
-    id,
-    options,
-    targets: panelTargets,
-    title,
-    type,
-  };
+interface PanelArgs {
+  id: number;
+  title: string;
+  description: string;
+  w: number;
+  h: number;
+  unit: string;
+  targets: prometheus.DataqueryBuilder[];
+  overrides?: Override[];
+  decimals?: number;
+  min?: number;
+  max?: number;
 }
 
-function timeseries({
+/** What every panel shares: id, title, description, size (placed by `layout`), unit, queries. */
+function common_<B extends timeseries.PanelBuilder | stat.PanelBuilder | statetimeline.PanelBuilder>(builder: B, args: PanelArgs): B {
+  builder
+    .datasource(DATASOURCE)
+    .description(args.description)
+    .gridPos({ h: args.h, w: args.w, x: 0, y: 0 })
+    .id(args.id)
+    .title(args.title)
+    .unit(args.unit)
+    .targets(args.targets)
+    .overrides(args.overrides ?? []);
+  if (args.decimals !== undefined) builder.decimals(args.decimals);
+  if (args.min !== undefined) builder.min(args.min);
+  if (args.max !== undefined) builder.max(args.max);
+  return builder;
+}
+
+interface TimeseriesArgs extends PanelArgs {
+  thresholds?: dashboard.ThresholdsConfigBuilder;
+  thresholdLines?: boolean;
+  softMin?: number | null;
+  softMax?: number;
+  stack?: boolean;
+  bars?: boolean;
+  colorByThresholds?: boolean;
+}
+
+function timeseriesPanel({
   thresholds,
   thresholdLines = Boolean(thresholds),
-  min,
-  max,
   softMin = 0,
   softMax,
   stack = false,
   bars = false,
   colorByThresholds = false,
-  decimals,
   ...rest
-}) {
-  const custom = {
-    axisBorderShow: false,
-    axisCenteredZero: false,
-    axisPlacement: 'auto',
-    ...(softMin === null ? {} : { axisSoftMin: softMin }),
-    ...(softMax === undefined ? {} : { axisSoftMax: softMax }),
-    barAlignment: 0,
-    drawStyle: bars ? 'bars' : 'line',
-    fillOpacity: bars || stack ? 60 : 10,
-    gradientMode: colorByThresholds ? 'scheme' : 'none',
-    lineInterpolation: 'linear',
-    lineWidth: 1,
-    pointSize: 4,
-    showPoints: 'never',
-    spanNulls: false,
-    stacking: { group: 'A', mode: stack ? 'normal' : 'none' },
-    thresholdsStyle: { mode: thresholdLines ? 'dashed' : 'off' },
-  };
-  return basePanel('timeseries', {
-    ...rest,
-    defaults: {
-      color: { mode: colorByThresholds ? 'thresholds' : 'palette-classic' },
-      custom,
-      ...(decimals === undefined ? {} : { decimals }),
-      ...(min === undefined ? {} : { min }),
-      ...(max === undefined ? {} : { max }),
-      thresholds: thresholds ?? steps(GREEN),
-    },
-    options: {
-      legend: { calcs: [], displayMode: 'list', placement: 'bottom', showLegend: true },
-      tooltip: { mode: 'multi', sort: 'desc' },
-    },
-  });
+}: TimeseriesArgs): timeseries.PanelBuilder {
+  const panel = common_(new timeseries.PanelBuilder(), rest)
+    .colorScheme(new dashboard.FieldColorBuilder().mode(colorByThresholds ? dashboard.FieldColorModeId.Thresholds : dashboard.FieldColorModeId.PaletteClassic))
+    .axisBorderShow(false)
+    .axisCenteredZero(false)
+    .axisPlacement(common.AxisPlacement.Auto)
+    .barAlignment(common.BarAlignment.Center)
+    .drawStyle(bars ? common.GraphDrawStyle.Bars : common.GraphDrawStyle.Line)
+    .fillOpacity(bars || stack ? 60 : 10)
+    .gradientMode(colorByThresholds ? common.GraphGradientMode.Scheme : common.GraphGradientMode.None)
+    .lineInterpolation(common.LineInterpolation.Linear)
+    .lineWidth(1)
+    .pointSize(4)
+    .showPoints(common.VisibilityMode.Never)
+    .spanNulls(false)
+    .stacking(new common.StackingConfigBuilder().group('A').mode(stack ? common.StackingMode.Normal : common.StackingMode.None))
+    .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(thresholdLines ? common.GraphThresholdsStyleMode.Dashed : common.GraphThresholdsStyleMode.Off))
+    .thresholds(thresholds ?? steps(GREEN))
+    .legend(new common.VizLegendOptionsBuilder().calcs([]).displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).showLegend(true))
+    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Multi).sort(common.SortOrder.Descending));
+  if (softMin !== null) panel.axisSoftMin(softMin);
+  if (softMax !== undefined) panel.axisSoftMax(softMax);
+  return panel;
 }
 
-function stat({ thresholds, mappings = [], colorMode = 'value', graphMode = 'none', textMode = 'auto', noValue, decimals, ...rest }) {
-  return basePanel('stat', {
-    ...rest,
-    defaults: {
-      color: { mode: 'thresholds' },
-      ...(decimals === undefined ? {} : { decimals }),
-      mappings,
-      ...(noValue === undefined ? {} : { noValue }),
-      thresholds: thresholds ?? steps(GREEN),
-    },
-    options: {
-      colorMode,
-      graphMode,
-      justifyMode: 'auto',
-      orientation: 'auto',
-      reduceOptions: { calcs: ['lastNotNull'], fields: '', values: false },
-      showPercentChange: false,
-      textMode,
-      wideLayout: true,
-    },
-  });
+interface StatArgs extends PanelArgs {
+  thresholds?: dashboard.ThresholdsConfigBuilder;
+  mappings?: dashboard.ValueMapping[];
+  colorMode?: common.BigValueColorMode;
+  graphMode?: common.BigValueGraphMode;
+  textMode?: common.BigValueTextMode;
+  noValue?: string;
 }
 
-function stateTimeline({ thresholds, mappings, ...rest }) {
-  return basePanel('state-timeline', {
-    ...rest,
-    defaults: {
-      color: { mode: 'thresholds' },
-      custom: { fillOpacity: 80, hideFrom: { legend: false, tooltip: false, viz: false }, lineWidth: 0 },
-      mappings,
-      thresholds,
-    },
-    options: {
-      alignValue: 'left',
-      legend: { displayMode: 'list', placement: 'bottom', showLegend: true },
-      mergeValues: true,
-      rowHeight: 0.9,
-      showValue: 'auto',
-      tooltip: { mode: 'single', sort: 'none' },
-    },
-  });
+function statPanel({
+  thresholds,
+  mappings = [],
+  colorMode = common.BigValueColorMode.Value,
+  graphMode = common.BigValueGraphMode.None,
+  textMode = common.BigValueTextMode.Auto,
+  noValue,
+  ...rest
+}: StatArgs): stat.PanelBuilder {
+  const panel = common_(new stat.PanelBuilder(), rest)
+    .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Thresholds))
+    .mappings(mappings)
+    .thresholds(thresholds ?? steps(GREEN))
+    .colorMode(colorMode)
+    .graphMode(graphMode)
+    .justifyMode(common.BigValueJustifyMode.Auto)
+    .orientation(common.VizOrientation.Auto)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']).fields('').values(false))
+    .showPercentChange(false)
+    .textMode(textMode)
+    .wideLayout(true);
+  if (noValue !== undefined) panel.noValue(noValue);
+  return panel;
 }
 
-function row(id, title) {
-  return { collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: 0 }, id, panels: [], title, type: 'row' };
+interface StateTimelineArgs extends PanelArgs {
+  thresholds: dashboard.ThresholdsConfigBuilder;
+  mappings: dashboard.ValueMapping[];
 }
+
+function stateTimelinePanel({ thresholds, mappings, ...rest }: StateTimelineArgs): statetimeline.PanelBuilder {
+  return common_(new statetimeline.PanelBuilder(), rest)
+    .colorScheme(new dashboard.FieldColorBuilder().mode(dashboard.FieldColorModeId.Thresholds))
+    .fillOpacity(80)
+    .hideFrom(new common.HideSeriesConfigBuilder().legend(false).tooltip(false).viz(false))
+    .lineWidth(0)
+    .mappings(mappings)
+    .thresholds(thresholds)
+    .alignValue(common.TimelineValueAlignment.Left)
+    .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.List).placement(common.LegendPlacement.Bottom).showLegend(true))
+    .mergeValues(true)
+    .rowHeight(0.9)
+    .showValue(common.VisibilityMode.Auto)
+    .tooltip(new common.VizTooltipOptionsBuilder().mode(common.TooltipDisplayMode.Single).sort(common.SortOrder.None));
+}
+
+/** A row header; the panels after it belong to it (they follow it in the dashboard's list). */
+function row(id: number, title: string): dashboard.RowBuilder {
+  return new dashboard.RowBuilder(title).id(id).collapsed(false).gridPos({ h: 1, w: 24, x: 0, y: 0 });
+}
+
+type Item = timeseries.PanelBuilder | stat.PanelBuilder | statetimeline.PanelBuilder | dashboard.RowBuilder;
 
 /**
  * Lays panels out left to right in a 24-column grid, wrapping to a new line when a panel would
  * not fit; a row header always starts a new line.
  */
-function layout(panels) {
+function layout(items: Item[]): Item[] {
   let x = 0;
   let y = 0;
   let lineHeight = 0;
-  for (const panel of panels) {
-    const { w, h } = panel.gridPos;
-    if (panel.type === 'row' || x + w > 24) {
+  for (const item of items) {
+    const isRow = item instanceof dashboard.RowBuilder;
+    const { w, h } = (item.build() as { gridPos: dashboard.GridPos }).gridPos;
+    if (isRow || x + w > 24) {
       y += lineHeight;
       x = 0;
       lineHeight = 0;
     }
-    panel.gridPos = { h, w, x, y };
+    item.gridPos({ h, w, x, y });
     x += w;
     lineHeight = Math.max(lineHeight, h);
-    if (panel.type === 'row') {
+    if (isRow) {
       y += h;
       x = 0;
       lineHeight = 0;
     }
   }
-  return panels;
+  return items;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Templating: datasource, then job, then instance filtered by the chosen jobs.
 
-function queryVariable(name, label, query, description) {
-  return {
-    allValue: '.*',
-    current: { selected: true, text: ['All'], value: ['$__all'] },
-    datasource: DATASOURCE,
-    definition: query,
-    description,
-    hide: 0,
-    includeAll: true,
-    label,
-    multi: true,
-    name,
-    options: [],
-    query: { qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' },
-    refresh: 2,
-    regex: '',
-    skipUrlSync: false,
-    sort: 1,
-    type: 'query',
-  };
+function queryVariable(name: string, label: string, query: string, description: string): dashboard.QueryVariableBuilder {
+  return new dashboard.QueryVariableBuilder(name)
+    .allValue('.*')
+    .current({ selected: true, text: ['All'], value: ['$__all'] })
+    .datasource(DATASOURCE)
+    .definition(query)
+    .description(description)
+    .hide(dashboard.VariableHide.DontHide)
+    .includeAll(true)
+    .label(label)
+    .multi(true)
+    .query({ qryType: 1, query, refId: 'PrometheusVariableQueryEditor-VariableQuery' })
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .regex('')
+    .sort(dashboard.VariableSort.AlphabeticalAsc);
 }
 
-function templating() {
-  return {
-    list: [
-      {
-        current: { selected: false, text: 'Prometheus', value: PROVISIONED_DATASOURCE_UID },
-        description: 'The Prometheus that scrapes the bot.',
-        hide: 0,
-        includeAll: false,
-        label: 'Data source',
-        multi: false,
-        name: 'datasource',
-        options: [],
-        query: 'prometheus',
-        refresh: 1,
-        regex: '',
-        skipUrlSync: false,
-        type: 'datasource',
-      },
-      queryVariable(
-        'job',
-        'Job',
-        'label_values(monitoring_health_checks_total, job)',
-        'Prometheus scrape jobs that see the monitoring plugin (polymarket-bot in prometheus/prometheus.yml).',
-      ),
-      queryVariable(
-        'instance',
-        'Bot',
-        'label_values(monitoring_health_checks_total{job=~"$job"}, instance)',
-        'Bot processes (scrape targets) of the chosen jobs.',
-      ),
-    ],
-  };
+const HEALTH_CHECKS = METRICS.healthChecks.name;
+
+function variables(): (dashboard.DatasourceVariableBuilder | dashboard.QueryVariableBuilder)[] {
+  return [
+    new dashboard.DatasourceVariableBuilder('datasource')
+      .current({ selected: false, text: 'Prometheus', value: PROVISIONED_DATASOURCE_UID })
+      .description('The Prometheus that scrapes the bot.')
+      .hide(dashboard.VariableHide.DontHide)
+      .includeAll(false)
+      .label('Data source')
+      .multi(false)
+      .type('prometheus')
+      .regex(''),
+    queryVariable(
+      'job',
+      'Job',
+      `label_values(${HEALTH_CHECKS}, job)`,
+      'Prometheus scrape jobs that see the monitoring plugin (polymarket-bot in prometheus/prometheus.yml).',
+    ),
+    queryVariable('instance', 'Bot', `label_values(${HEALTH_CHECKS}{job=~"$job"}, instance)`, 'Bot processes (scrape targets) of the chosen jobs.'),
+  ];
 }
 
-function dashboard({ uid, title, description, panels }) {
-  return {
-    annotations: {
-      list: [
-        {
-          builtIn: 1,
-          datasource: { type: 'grafana', uid: '-- Grafana --' },
-          enable: true,
-          hide: true,
-          iconColor: 'rgba(0, 211, 255, 1)',
-          name: 'Annotations & Alerts',
-          type: 'dashboard',
-        },
-      ],
-    },
-    description,
-    editable: true,
-    fiscalYearStartMonth: 0,
-    graphTooltip: 1,
-    id: null,
-    links: [
-      {
-        asDropdown: false,
-        icon: 'external link',
-        includeVars: true,
-        keepTime: true,
-        tags: ['polymarket-bot'],
-        targetBlank: false,
-        title: 'Polymarket bot',
-        tooltip: '',
-        type: 'dashboards',
-        url: '',
-      },
-    ],
-    panels: layout(panels),
-    refresh: '30s',
-    schemaVersion: SCHEMA_VERSION,
-    tags: ['polymarket-bot', 'monitoring'],
-    templating: templating(),
-    time: { from: 'now-1h', to: 'now' },
-    timepicker: {},
-    timezone: 'browser',
-    title,
-    uid,
-    version: 1,
-    weekStart: '',
-  };
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function board({ uid, title, description, panels }: { uid: string; title: string; description: string; panels: Item[] }): Json {
+  const builder = new dashboard.DashboardBuilder(title)
+    .uid(uid)
+    .description(description)
+    .editable()
+    .fiscalYearStartMonth(0)
+    .tooltip(dashboard.DashboardCursorSync.Crosshair)
+    .link(
+      new dashboard.DashboardLinkBuilder('Polymarket bot')
+        .asDropdown(false)
+        .icon('external link')
+        .includeVars(true)
+        .keepTime(true)
+        .tags(['polymarket-bot'])
+        .targetBlank(false)
+        .tooltip('')
+        .type(dashboard.DashboardLinkType.Dashboards)
+        .url(''),
+    )
+    .refresh('30s')
+    .tags(['polymarket-bot', 'monitoring'])
+    .time({ from: 'now-1h', to: 'now' })
+    .timezone('browser')
+    .version(1)
+    .weekStart('')
+    .annotation(
+      new dashboard.AnnotationQueryBuilder()
+        .builtIn(1)
+        .datasource({ type: 'grafana', uid: '-- Grafana --' })
+        .enable(true)
+        .hide(true)
+        .iconColor('rgba(0, 211, 255, 1)')
+        .name('Annotations & Alerts')
+        .type('dashboard'),
+    );
+  for (const variable of variables()) builder.withVariable(variable);
+  for (const item of layout(panels)) {
+    if (item instanceof dashboard.RowBuilder) builder.withRow(item);
+    else builder.withPanel(item);
+  }
+  // See SCHEMA_VERSION; a provisioned dashboard has no database id.
+  return { ...builder.build(), id: null, schemaVersion: SCHEMA_VERSION };
 }
 
 // Legends lead with what the series is and end with the bot it comes from, so several selected
 // bots stay apart and the colour overrides can match the leading word.
-const perBot = (what) => `${what} · {{instance}}`;
+const perBot = (what: string): string => `${what} · {{instance}}`;
+
+/** An alert's name, for the descriptions that name it. */
+const alert = (name: RuleName): string => ruleNamed(name).name;
+
+
 
 // ---------------------------------------------------------------------------------------------
 // Bot overview.
 
+/** The catalog's series, by the short names the panels use. */
 const M = {
-  status: 'monitoring_component_status',
-  breaker: 'monitoring_circuit_breaker',
-  tradeBreaker: 'monitoring_trade_executor_circuit_breaker',
-  cpu: 'monitoring_cpu_usage_percent',
-  rss: 'monitoring_memory_usage_mb',
-  selfTime: 'monitoring_self_time_seconds_total',
-  healthChecks: 'monitoring_health_checks_total',
-  healthCheckDuration: 'monitoring_health_check_duration_seconds',
-  alertsSent: 'monitoring_alerts_sent_total',
-  alertsSuppressed: 'monitoring_alerts_suppressed_total',
-  alertsFailed: 'monitoring_alerts_failed_total',
-  alertsDropped: 'monitoring_alerts_dropped_total',
-  loopP50: 'monitoring_eventloop_delay_p50_seconds',
-  loopP99: 'monitoring_eventloop_delay_p99_seconds',
-  loopMax: 'monitoring_eventloop_delay_max_seconds',
-  walletScan: 'monitoring_wallet_scan_duration_seconds',
-  lastScan: 'monitoring_last_wallet_scan_timestamp_seconds',
-  walletsWatched: 'monitoring_wallets_watched',
-  trade: 'monitoring_trade_execution_duration_seconds',
-  apiRequests: 'monitoring_api_requests_total',
-  apiRatio: 'monitoring_api_success_ratio',
-  apiFailures: 'monitoring_api_consecutive_failures',
-  pnl: 'monitoring_daily_pnl_usd',
-  lossRatio: 'monitoring_daily_loss_ratio',
+  status: METRICS.componentStatus.name,
+  breaker: METRICS.circuitBreaker.name,
+  tradeBreaker: METRICS.tradeExecutorBreaker.name,
+  cpu: METRICS.cpuUsage.name,
+  rss: METRICS.memoryUsage.name,
+  selfTime: METRICS.selfTime.name,
+  healthChecks: METRICS.healthChecks.name,
+  healthCheckDuration: METRICS.healthCheckDuration.name,
+  alertsSent: METRICS.alertsSent.name,
+  alertsSuppressed: METRICS.alertsSuppressed.name,
+  alertsFailed: METRICS.alertsFailed.name,
+  alertsDropped: METRICS.alertsDropped.name,
+  alertRoute: METRICS.alertRoute.name,
+  loopP50: METRICS.eventLoopDelayP50.name,
+  loopP99: METRICS.eventLoopDelayP99.name,
+  loopMax: METRICS.eventLoopDelayMax.name,
+  walletScan: METRICS.walletScanDuration.name,
+  lastScan: METRICS.lastWalletScan.name,
+  walletsWatched: METRICS.walletsWatched.name,
+  trade: METRICS.tradeExecutionDuration.name,
+  apiRequests: METRICS.apiRequests.name,
+  apiRatio: METRICS.apiSuccessRatio.name,
+  apiFailures: METRICS.apiConsecutiveFailures.name,
+  pnl: METRICS.dailyPnl.name,
+  lossRatio: METRICS.dailyLossRatio.name,
 };
 
 /** Host metrics from @opentelemetry/host-metrics that the dashboards use. */
@@ -433,14 +476,14 @@ const HOST = {
   processCpu: 'process_cpu_time_total',
 };
 
-function tradeBreakerStat(id, w, h) {
-  return stat({
+function tradeBreakerStat(id: number, w: number, h: number): stat.PanelBuilder {
+  return statPanel({
     id,
     title: 'Trading breaker (the bot’s own)',
     description:
       'The bot’s own trading circuit breaker, as the bot reports it (read-only; the plugin never opens or closes it). ' +
       '"open" means the bot has halted trading — usually the daily loss limit. ' +
-      'When red: read the reason in /health (components.trade_executor) or the TradeCircuitBreakerOpen alert, then decide in the bot, not here.',
+      `When red: read the reason in /health (components.trade_executor) or the ${alert('PolymarketBotTradeCircuitBreakerOpen')} alert, then decide in the bot, not here.`,
     w,
     h,
     unit: 'none',
@@ -449,8 +492,8 @@ function tradeBreakerStat(id, w, h) {
       [0, 'closed (trading)', GREEN],
       [1, 'open (halted)', RED],
     ]),
-    thresholds: BREAKER_THRESHOLDS,
-    colorMode: 'background',
+    thresholds: BREAKER_THRESHOLDS(),
+    colorMode: common.BigValueColorMode.Background,
     noValue: 'not reported',
   });
 }
@@ -462,14 +505,14 @@ function overview() {
   const rssLimit = THRESHOLDS.MEMORY_THRESHOLD_TOTAL_SYSTEM_MB;
   const selfBudget = THRESHOLDS.MONITORING_MAX_CPU_PERCENT / 100;
 
-  return dashboard({
+  return board({
     uid: 'pbm-overview',
     title: 'Polymarket bot — overview',
     description:
       'Health of the copy-trading bot and of its monitoring plugin: component status, both circuit breakers, host and process resources, alert delivery and what monitoring itself costs.',
     panels: [
       row(100, 'Health'),
-      stat({
+      statPanel({
         id: 101,
         title: 'Overall status',
         description:
@@ -480,11 +523,11 @@ function overview() {
         unit: 'none',
         targets: targets([[gauge(M.status, { agg: 'min' }), perBot('overall')]]),
         mappings: STATUS_MAPPINGS,
-        thresholds: STATUS_THRESHOLDS,
-        colorMode: 'background',
+        thresholds: STATUS_THRESHOLDS(),
+        colorMode: common.BigValueColorMode.Background,
         noValue: 'no data — is the bot running and scraped?',
       }),
-      stat({
+      statPanel({
         id: 102,
         title: 'Monitoring circuit breaker',
         description:
@@ -498,11 +541,11 @@ function overview() {
           [0, 'active', GREEN],
           [1, 'tripped', RED],
         ]),
-        thresholds: BREAKER_THRESHOLDS,
-        colorMode: 'background',
+        thresholds: BREAKER_THRESHOLDS(),
+        colorMode: common.BigValueColorMode.Background,
       }),
       tradeBreakerStat(103, 6, 5),
-      stat({
+      statPanel({
         id: 104,
         title: 'Monitoring overhead now',
         description:
@@ -514,9 +557,9 @@ function overview() {
         decimals: 2,
         targets: targets([[rate(M.selfTime), perBot('overhead')]]),
         thresholds: steps(GREEN, [selfBudget, RED]),
-        graphMode: 'area',
+        graphMode: common.BigValueGraphMode.Area,
       }),
-      stateTimeline({
+      stateTimelinePanel({
         id: 105,
         title: 'Component status',
         description:
@@ -527,11 +570,11 @@ function overview() {
         unit: 'none',
         targets: targets([[gauge(M.status, { labels: ['component'] }), perBot('{{component}}')]]),
         mappings: STATUS_MAPPINGS,
-        thresholds: STATUS_THRESHOLDS,
+        thresholds: STATUS_THRESHOLDS(),
       }),
 
       row(200, 'Host and process'),
-      timeseries({
+      timeseriesPanel({
         id: 201,
         title: 'System CPU',
         description:
@@ -545,7 +588,7 @@ function overview() {
         targets: targets([[gauge(M.cpu), perBot('cpu')]]),
         thresholds: steps(GREEN, [fourFifths(cpuLimit), ORANGE], [cpuLimit, RED]),
       }),
-      timeseries({
+      timeseriesPanel({
         id: 202,
         title: 'Bot memory (RSS)',
         description:
@@ -557,7 +600,7 @@ function overview() {
         targets: targets([[gauge(M.rss), perBot('rss')]]),
         thresholds: steps(GREEN, [fourFifths(rssLimit), ORANGE], [rssLimit, RED]),
       }),
-      timeseries({
+      timeseriesPanel({
         id: 203,
         title: 'System memory used',
         description:
@@ -571,7 +614,7 @@ function overview() {
         targets: targets([[gauge(HOST.systemMemory, { matchers: 'system_memory_state="used"' }), perBot('used')]]),
         thresholds: steps(GREEN, [fourFifths(memPercent) / 100, ORANGE], [memPercent / 100, RED]),
       }),
-      timeseries({
+      timeseriesPanel({
         id: 204,
         title: 'Event-loop delay',
         description:
@@ -586,7 +629,7 @@ function overview() {
           [gauge(M.loopMax), perBot('max')],
         ]),
       }),
-      timeseries({
+      timeseriesPanel({
         id: 205,
         title: 'Bot process CPU',
         description:
@@ -602,13 +645,13 @@ function overview() {
       }),
 
       row(300, 'Alerts'),
-      timeseries({
+      timeseriesPanel({
         id: 301,
         title: 'Alerts delivered',
         description:
           'Alerts Telegram accepted, per minute, by severity (monitoring_alerts_sent_total). Without TELEGRAM_BOT_TOKEN alerts go to the log only and this stays at 0. ' +
           'When critical alerts keep coming: read them in Telegram or the log; the component timeline shows what they are about.',
-        w: 10,
+        w: 8,
         h: 8,
         unit: 'cpm',
         targets: targets([[`60 * ${rate(M.alertsSent, { labels: ['severity'] })}`, perBot('{{severity}}')]]),
@@ -619,13 +662,13 @@ function overview() {
         ]),
         stack: true,
       }),
-      timeseries({
+      timeseriesPanel({
         id: 302,
         title: 'Alerts not delivered',
         description:
           'Alerts that did not reach Telegram, per minute: suppressed (a duplicate inside DUPLICATE_ALERT_WINDOW_MINUTES or a component in cooldown — normal), failed by reason (timeout, network, rate_limited, http_4xx, http_5xx, rejected) and dropped from a full delivery queue. ' +
           'When failed or dropped rise: http_4xx means a wrong TELEGRAM_BOT_TOKEN/TELEGRAM_CHAT_ID or a blocked bot; timeout/network mean the host cannot reach api.telegram.org. Alerts still go to the log.',
-        w: 10,
+        w: 8,
         h: 8,
         unit: 'cpm',
         targets: targets([
@@ -639,7 +682,7 @@ function overview() {
           ['dropped', ORANGE],
         ]),
       }),
-      stat({
+      statPanel({
         id: 303,
         title: 'Undelivered alerts (time range)',
         description:
@@ -653,11 +696,24 @@ function overview() {
           instant: true,
         }),
         thresholds: steps(GREEN, [1, RED]),
-        colorMode: 'background',
+        colorMode: common.BigValueColorMode.Background,
+      }),
+      statPanel({
+        id: 304,
+        title: 'Who sends alerts',
+        description:
+          `Who notifies Telegram of the conditions both the plugin and Prometheus evaluate (ALERT_ROUTE): "plugin" — the plugin sends them and Alertmanager mutes its copy (${alert('PolymarketBotAlertsRoutedToPlugin')}); "alertmanager" — Alertmanager sends them, the plugin only logs them (also shown while the plugin has no Telegram); "both". ` +
+          'When it is not what you meant: set ALERT_ROUTE on the bot and restart it; see docs/alerts.md.',
+        w: 4,
+        h: 8,
+        unit: 'none',
+        targets: targets([[gauge(M.alertRoute, { labels: ['route'] }), '{{route}} · {{instance}}']], { instant: true }),
+        thresholds: steps(BLUE),
+        textMode: common.BigValueTextMode.Name,
       }),
 
       row(400, 'Monitoring overhead'),
-      timeseries({
+      timeseriesPanel({
         id: 401,
         title: 'Monitoring overhead by activity',
         description:
@@ -670,7 +726,7 @@ function overview() {
         thresholds: steps(GREEN, [selfBudget, RED]),
         stack: true,
       }),
-      timeseries({
+      timeseriesPanel({
         id: 402,
         title: 'Monitoring share of the bot’s CPU',
         description:
@@ -681,7 +737,7 @@ function overview() {
         unit: 'percentunit',
         targets: targets([[`${rate(M.selfTime)} / ${rate(HOST.processCpu)}`, perBot('monitoring')]]),
       }),
-      timeseries({
+      timeseriesPanel({
         id: 403,
         title: 'Evaluation cycles by status',
         description:
@@ -694,7 +750,7 @@ function overview() {
         overrides: STATUS_COLOURS,
         stack: true,
       }),
-      timeseries({
+      timeseriesPanel({
         id: 404,
         title: 'Evaluation cycle duration',
         description:
@@ -717,7 +773,7 @@ function overview() {
 // Trading.
 
 // Filled or done: green; accepted by the exchange but not (yet) filled: blue; nothing happened:
-// orange; refused, failed or errored (the TradeFailures outcomes): red.
+// orange; refused, failed or errored (the PolymarketBotTradeFailures outcomes): red.
 const OUTCOME_COLOURS = colourBy([
   ['filled|success', GREEN],
   ['resting|delayed', BLUE],
@@ -733,14 +789,14 @@ function trading() {
   const critLoss = THRESHOLDS.DAILY_LOSS_CRITICAL_PERCENT;
   const scans = `${M.walletScan}_count`;
 
-  return dashboard({
+  return board({
     uid: 'pbm-trading',
     title: 'Polymarket bot — trading',
     description:
       'What the copy-trading bot is doing: wallet scans, copied trade executions, the APIs it depends on, and the day’s PnL against its loss limits.',
     panels: [
       row(100, 'Wallet scans'),
-      timeseries({
+      timeseriesPanel({
         id: 101,
         title: 'Wallet scan latency',
         description:
@@ -755,7 +811,7 @@ function trading() {
           [quantile(0.99, M.walletScan), perBot('p99')],
         ]),
       }),
-      timeseries({
+      timeseriesPanel({
         id: 102,
         title: 'Wallet scans by outcome',
         description:
@@ -768,7 +824,7 @@ function trading() {
         overrides: OUTCOME_COLOURS,
         stack: true,
       }),
-      timeseries({
+      timeseriesPanel({
         id: 103,
         title: 'Wallet scan error ratio',
         description:
@@ -788,7 +844,7 @@ function trading() {
         ]),
         thresholds: steps(GREEN, [scanErrorLimit, RED]),
       }),
-      stat({
+      statPanel({
         id: 104,
         title: 'Since last successful scan',
         description:
@@ -800,10 +856,10 @@ function trading() {
         decimals: 0,
         targets: targets([[`time() - ${gauge(M.lastScan)}`, perBot('age')]]),
         thresholds: steps(GREEN, [staleAfter, ORANGE], [staleAfter * STALE_CRITICAL_FACTOR, RED]),
-        colorMode: 'background',
+        colorMode: common.BigValueColorMode.Background,
         noValue: 'no successful scan yet',
       }),
-      stat({
+      statPanel({
         id: 105,
         title: 'Wallets watched',
         description:
@@ -814,11 +870,11 @@ function trading() {
         decimals: 0,
         targets: targets([[gauge(M.walletsWatched), perBot('wallets')]]),
         thresholds: steps(BLUE),
-        graphMode: 'area',
+        graphMode: common.BigValueGraphMode.Area,
       }),
 
       row(200, 'Trade execution'),
-      timeseries({
+      timeseriesPanel({
         id: 201,
         title: 'Trade execution latency by side',
         description:
@@ -833,13 +889,13 @@ function trading() {
           [quantile(0.99, M.trade, { labels: ['side'] }), perBot('p99 {{side}}')],
         ]),
       }),
-      timeseries({
+      timeseriesPanel({
         id: 202,
         title: 'Trade outcomes by side',
         description:
           'Trade operations per minute (orders placed, and cancels) by outcome and side: filled/success (green), resting/delayed on the book (blue), unfilled/skipped/other (orange), rejected/invalid/failed/error (red). ' +
           'Skipped usually means the bot’s own breaker holds trades back; unfilled, a marketable order that found no match. ' +
-          'When red bands appear: read the TradeFailed alerts for the reason (rejected: the exchange refused the order; failed: the CLOB answered 429/5xx; error: no answer or a throw).',
+          `When red bands appear: read the ${alert('PolymarketBotTradeFailed')} notices for the reason (rejected: the exchange refused the order; failed: the CLOB answered 429/5xx; error: no answer or a throw).`,
         w: 12,
         h: 8,
         unit: 'cpm',
@@ -848,7 +904,7 @@ function trading() {
         stack: true,
         bars: true,
       }),
-      stat({
+      statPanel({
         id: 203,
         title: 'Trades in the time range by outcome',
         description:
@@ -859,12 +915,12 @@ function trading() {
         decimals: 0,
         targets: targets([[increaseOverRange(`${M.trade}_count`, { labels: ['outcome'] }), perBot('{{outcome}}')]], { instant: true }),
         thresholds: steps(BLUE),
-        textMode: 'value_and_name',
+        textMode: common.BigValueTextMode.ValueAndName,
         overrides: OUTCOME_COLOURS,
       }),
 
       row(300, 'APIs'),
-      timeseries({
+      timeseriesPanel({
         id: 301,
         title: 'API success ratio',
         description:
@@ -878,11 +934,11 @@ function trading() {
         targets: targets([[gauge(M.apiRatio, { agg: 'min', labels: ['api'] }), perBot('{{api}}')]]),
         thresholds: steps(RED, [apiThreshold, GREEN]),
       }),
-      timeseries({
+      timeseriesPanel({
         id: 302,
         title: 'API consecutive failures',
         description:
-          `Failed calls in a row per API since its last success. ApiConsecutiveFailures fires (critical) at API_FAILURE_COUNT_THRESHOLD (${THRESHOLDS.API_FAILURE_COUNT_THRESHOLD}, red line). ` +
+          `Failed calls in a row per API since its last success. ${alert('PolymarketBotApiConsecutiveFailures')} fires (critical) at API_FAILURE_COUNT_THRESHOLD (${THRESHOLDS.API_FAILURE_COUNT_THRESHOLD}, red line). ` +
           'When it crosses the line: the API is down for the bot; if it is the CLOB, trading has effectively stopped.',
         w: 8,
         h: 8,
@@ -892,7 +948,7 @@ function trading() {
         targets: targets([[gauge(M.apiFailures, { labels: ['api'] }), perBot('{{api}}')]]),
         thresholds: steps(GREEN, [THRESHOLDS.API_FAILURE_COUNT_THRESHOLD, RED]),
       }),
-      timeseries({
+      timeseriesPanel({
         id: 303,
         title: 'API calls',
         description:
@@ -910,7 +966,7 @@ function trading() {
       }),
 
       row(400, 'Daily PnL and risk'),
-      timeseries({
+      timeseriesPanel({
         id: 401,
         title: 'Daily PnL',
         description:
@@ -925,11 +981,11 @@ function trading() {
         thresholdLines: false,
         colorByThresholds: true,
       }),
-      timeseries({
+      timeseriesPanel({
         id: 402,
         title: 'Daily loss ratio',
         description:
-          `The day’s loss as a share of the starting balance (0 in profit). DailyLoss warns at DAILY_LOSS_WARNING_PERCENT (${warnLoss * 100} %, orange line) and is critical at DAILY_LOSS_CRITICAL_PERCENT (${critLoss * 100} %, red line). ` +
+          `The day’s loss as a share of the starting balance (0 in profit). ${alert('PolymarketBotDailyLossWarning')} fires at DAILY_LOSS_WARNING_PERCENT (${warnLoss * 100} %, orange line) and is critical at DAILY_LOSS_CRITICAL_PERCENT (${critLoss * 100} %, red line). ` +
           'When it nears the red line: expect the bot’s own breaker to halt trading; review the strategy before it resumes.',
         w: 10,
         h: 8,
@@ -946,25 +1002,23 @@ function trading() {
 
 // ---------------------------------------------------------------------------------------------
 
-const DASHBOARDS = {
+const DASHBOARDS: Record<string, () => Json> = {
   'grafana/dashboards/bot-overview.json': overview,
   'grafana/dashboards/trading.json': trading,
 };
 
 /** { path relative to the repository root: the JSON text to commit } */
-export function renderDashboards() {
-  return Object.fromEntries(
-    Object.entries(DASHBOARDS).map(([file, build]) => [file, `${JSON.stringify(build(), null, 2)}\n`]),
-  );
+export function renderDashboards(): Record<string, string> {
+  return Object.fromEntries(Object.entries(DASHBOARDS).map(([file, build]) => [file, `${JSON.stringify(build(), null, 2)}\n`]));
 }
 
 /** Every panel (rows' nested panels included) of a dashboard object. */
-export function panelsOf(dashboard) {
-  return dashboard.panels.flatMap((p) => [p, ...(p.panels ?? [])]);
+export function panelsOf(json: Json): Json[] {
+  return (json.panels as Json[]).flatMap((p) => [p, ...((p.panels as Json[] | undefined) ?? [])]);
 }
 
 /** Concrete values for Grafana's variables, for running the queries against Prometheus directly. */
-const SUBSTITUTIONS = [
+const SUBSTITUTIONS: [string, string][] = [
   ['$__rate_interval', '1m'],
   ['$__interval', '15s'],
   ['$__range', '1h'],
@@ -972,7 +1026,7 @@ const SUBSTITUTIONS = [
   ['$instance', '.*'],
 ];
 
-export function substitute(expr) {
+export function substitute(expr: string): string {
   return SUBSTITUTIONS.reduce((text, [variable, value]) => text.split(variable).join(value), expr);
 }
 
@@ -980,13 +1034,13 @@ export function substitute(expr) {
  * Every panel query as plain PromQL ($job/$instance → `.*`, $__rate_interval → 1m,
  * $__interval → 15s, $__range → 1h), with where it comes from.
  */
-export function allExpressions() {
-  const out = [];
+export function allExpressions(): { dashboard: string; panel: string; refId: string; expr: string }[] {
+  const out: { dashboard: string; panel: string; refId: string; expr: string }[] = [];
   for (const build of Object.values(DASHBOARDS)) {
-    const board = build();
-    for (const panel of panelsOf(board)) {
-      for (const t of panel.targets ?? []) {
-        out.push({ dashboard: board.title, panel: panel.title, refId: t.refId, expr: substitute(t.expr) });
+    const json = build();
+    for (const panel of panelsOf(json)) {
+      for (const t of (panel.targets as Json[] | undefined) ?? []) {
+        out.push({ dashboard: json.title, panel: panel.title, refId: t.refId, expr: substitute(t.expr) });
       }
     }
   }
