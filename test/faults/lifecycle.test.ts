@@ -421,7 +421,7 @@ describe('the bot ending', () => {
     // function does pass through when the plugin listens (and does not when nothing listens).
     // Those frames count against Error.stackTraceLimit (10), so the outermost frames of a deep
     // stack may be cut: the monitored stack is the bare one's, possibly ending a frame or two early.
-    const probeFrames = /^\s+at .*(dist\/probe\.js|node:diagnostics_channel|node:internal\/async_local_storage).*$\n/gm;
+    const probeFrames = /^\s+at .*(dist\/(?:ingest\/)?probe\.js|node:diagnostics_channel|node:internal\/async_local_storage).*$\n/gm;
     const printed = withoutPluginLines(withPlugin.stderr()).trim().replace(probeFrames, '');
     const bareText = without.stderr().trim().replace(probeFrames, '');
     const isFrame = (line: string): boolean => /^\s+at /.test(line);
