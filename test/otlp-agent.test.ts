@@ -41,6 +41,26 @@ describe("the OTLP exporters' agent", () => {
     expect(await otlpAgentFactory('http:')).toBe(agent);
   });
 
+  it('unrefs a kept-alive socket again when the next export reuses it (Node ref\'s it on reuse)', async () => {
+    const port = await listen();
+    const agent = await otlpAgentFactory('http:');
+    const first = await socketOf({ port, host: '127.0.0.1', path: '/v1/metrics', method: 'POST', agent });
+    await new Promise((r) => setTimeout(r, 50)); // the first response ends; its socket goes back to the pool
+    const ref = vi.spyOn(Socket.prototype, 'ref');
+    const unref = vi.spyOn(Socket.prototype, 'unref');
+    const second = await new Promise<Socket>((resolve, reject) => {
+      const request = http.request({ port, host: '127.0.0.1', path: '/v1/metrics', method: 'POST', agent }, (res) => res.resume());
+      request.once('socket', (socket) => resolve(socket as Socket));
+      request.once('error', reject);
+      request.end();
+    });
+    expect(second).toBe(first);
+    const lastRef = Math.max(-1, ...ref.mock.contexts.map((c, i) => (c === second ? ref.mock.invocationCallOrder[i]! : -1)));
+    const lastUnref = Math.max(-1, ...unref.mock.contexts.map((c, i) => (c === second ? unref.mock.invocationCallOrder[i]! : -1)));
+    expect(lastRef).toBeGreaterThan(-1);
+    expect(lastUnref).toBeGreaterThan(lastRef);
+  });
+
   it("leaves a bot's request alone, even one with the exporter's User-Agent, with OTLP on", async () => {
     const sdk = await startSdk({
       env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_NODE_RESOURCE_DETECTORS: 'none' },

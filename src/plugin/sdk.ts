@@ -13,6 +13,7 @@
  * to itself.
  */
 import type { Agent } from 'node:http';
+import type { Socket } from 'node:net';
 import {
   defaultResource,
   detectResources,
@@ -148,12 +149,24 @@ export class SingleFlightExporter implements PushMetricExporter {
  */
 async function unrefAgent(protocol: string): Promise<Agent> {
   const module = protocol === 'https:' ? await import('node:https') : await import('node:http');
-  const agent = new module.Agent({ keepAlive: true });
-  const createConnection = agent.createConnection.bind(agent) as (...args: unknown[]) => { unref?: () => void } | undefined;
-  (agent as unknown as { createConnection: (...args: unknown[]) => unknown }).createConnection = (...args: unknown[]) => {
-    const socket = createConnection(...args);
-    socket?.unref?.();
+  // Kept alive between exports, as the exporters' own agent is. Node's agent ref's a free socket
+  // again when it reuses it, so both ways a socket reaches a request unref it: a new connection
+  // (`createConnection`) and a reused one (`reuseSocket`), the two documented hooks of an Agent.
+  const agent: Agent = new module.Agent({ keepAlive: true });
+  const hooks = agent as unknown as {
+    createConnection: (...args: unknown[]) => Socket | undefined;
+    reuseSocket: (socket: Socket, request: unknown) => void;
+  };
+  const create = hooks.createConnection.bind(agent);
+  hooks.createConnection = (...args) => {
+    const socket = create(...args);
+    socket?.unref();
     return socket;
+  };
+  const reuse = hooks.reuseSocket.bind(agent);
+  hooks.reuseSocket = (socket, request) => {
+    reuse(socket, request);
+    socket.unref();
   };
   return agent;
 }
