@@ -3,7 +3,6 @@
  * and the evaluating reader whose collections are evaluation cycles), the plugin's instruments,
  * the measurement batch, host metrics, and the plugin's account of its own cost.
  */
-import { performance } from 'node:perf_hooks';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { ResourceMetrics, ViewOptions } from '@opentelemetry/sdk-metrics';
 import type { MonitoringConfig } from '../core/config.js';

@@ -15,7 +15,7 @@
  * defaults, and `npm run rules` regenerates it for a deployment's own values.
  */
 import type { AlertRoute } from '../core/config.js';
-import type { Component, Severity } from '../core/model.js';
+import type { Severity } from '../core/model.js';
 import { isFailure, type Outcome } from '../core/model.js';
 import { METRICS } from '../metrics/catalog.js';
 import type { BotState } from '../state/bot-state.js';
@@ -740,6 +740,3 @@ function failureRatio(count: string): string {
     `(sum by (job, instance) (rate(${count}[5m])) > 0)`,
   ].join('\n');
 }
-
-/** For the log and the docs: which component a finding of an in-process rule names. */
-export type FindingComponent = Component | 'trades' | `api:${string}`;

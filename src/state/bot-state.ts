@@ -5,7 +5,6 @@
  */
 import type { ComponentReport, DailyPnlReport, MainBotState, TradeExecutorState, WalletMonitorState } from '../core/channels.js';
 import { maskKnownSecrets, redactAndTruncate } from '../core/redact.js';
-import { isFailure, type Outcome } from '../core/model.js';
 import { ApiHealth } from './api-health.js';
 
 
