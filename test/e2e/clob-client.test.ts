@@ -14,7 +14,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { REGISTER, get } from './harness.js';
-import { BOTS, SUCCESS_LIKE, TOKEN_ID, apiCount, expectMonitoringToMatchFakeClob, monitored, operationsSeen, results, total, tradeCounts, tradeSpans, unmonitored, useFakeClob } from './clob-run.js';
+import { BOTS, TOKEN_ID, expectMonitoringToMatchFakeClob, monitored, operationsSeen, results, tradeCounts, tradeSpans, useFakeClob } from './clob-run.js';
 
 const fx = useFakeClob();
 
@@ -67,28 +67,6 @@ describe('a bot placing orders through @polymarket/clob-client with no monitorin
     expect(await run.stop()).toBe(0);
   });
 
-  it.each([
-    ['http500', 'failed'],
-    ['drop', 'error'],
-  ] as const)('CLOB outage (%s on every trading request, client retrying): no success-like sample, every operation %s, TradeFailures alert', async (mode, outcome) => {
-    fx.clob.setMode(mode);
-    const run = await monitored(BOTS.esm, { CLOB_RETRY_ON_ERROR: '1' });
-    const operations = results(run.stdout()).length;
-    expect(operations).toBe(7);
-    const samples = await run.scrapeUntil((s) => total(tradeCounts(s)) >= operations && apiCount(s, 'failure') >= fx.clob.stats.failed);
-    const counts = tradeCounts(samples);
-    expect(Object.keys(counts).filter((k) => SUCCESS_LIKE.includes(k.split(' ')[2]!))).toEqual([]);
-    expect(total(counts), run.bot.output()).toBe(operations);
-    expect(Object.keys(counts).every((k) => k.endsWith(` ${outcome}`)), JSON.stringify(counts)).toBe(true);
-    // Each POST was retried once: the CLOB saw, and api health counts, every attempt.
-    expect(fx.clob.stats.trades.length).toBeGreaterThan(operations);
-    expect(apiCount(samples, 'failure')).toBe(fx.clob.stats.failed);
-    expect(apiCount(samples, 'success')).toBe(fx.clob.stats.succeeded);
-
-    await run.bot.waitForLine(/Alert .*TradeFailures/, 12_000);
-    expect(await run.stop()).toBe(0);
-  });
-
   it('MONITORING_INSTRUMENT_CLOB=false: no trade samples or spans, and the bot still runs to the end', async () => {
     const run = await monitored(BOTS.esm, { MONITORING_INSTRUMENT_CLOB: 'false' });
     expect(results(run.stdout())).toHaveLength(7);
@@ -98,16 +76,4 @@ describe('a bot placing orders through @polymarket/clob-client with no monitorin
     expect(tradeSpans(fx.receiver.spans)).toEqual([]);
   });
 
-  it.each([
-    ['ESM', BOTS.esm, { BOT_PROBE: '1' }],
-    ['CommonJS, throwOnError', BOTS.cjs, { BOT_ORDERS: '9', CLOB_THROW_ON_ERROR: '1' }],
-  ] as const)('%s bot: every call returns or throws exactly what it does without monitoring', async (_, script, env) => {
-    const run = await monitored(script, env);
-    expect(await run.stop()).toBe(0);
-    const withMonitoring = results(run.stdout());
-    fx.clob.reset();
-    const without = await unmonitored(script, env);
-    expect(without.length).toBeGreaterThanOrEqual(7);
-    expect(withMonitoring).toEqual(without);
-  });
 });
