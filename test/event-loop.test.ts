@@ -49,7 +49,8 @@ describe('EventLoopDelay', () => {
     block(1100);
     const late = eld.roll()!;
     expect(late.max).toBeGreaterThan(0.05);
-    // Right after, before the late tick has run: the block is not counted again.
-    expect(eld.roll()!.max).toBeLessThan(0.01);
+    // Right after, before the late tick has run: the 1.1 s block is not counted again (the bound
+    // leaves room for a loaded host: 11 ms was read with four test files on two cores).
+    expect(eld.roll()!.max).toBeLessThan(0.1);
   });
 });
