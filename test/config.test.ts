@@ -98,7 +98,8 @@ const SPEC: Record<string, [unknown, number?, number?]> = {
   ALERT_ENABLED: [true],
   METRICS_ENABLED: [true],
   DASHBOARD_PORT: [8080, 1024, 65535],
-  METRICS_PORT: [9090, 1024, 65535],
+  METRICS_PORT: [9464, 1024, 65535],
+  METRICS_HOST: [undefined],
   MONITORING_HOST: ['127.0.0.1'],
   MONITOR_INTERVAL_SECONDS: [30, 5, 300],
   MONITORING_MAX_CPU_PERCENT: [1, 0.1, 5],
@@ -133,6 +134,7 @@ const SPEC: Record<string, [unknown, number?, number?]> = {
   MONITORING_INSTRUMENT_CLOB: [true],
   MONITORING_STRICT: [false],
   MONITORING_LOG_LEVEL: ['info'],
+  MONITORING_LOG_FORMAT: ['auto'],
   MONITORING_SHUTDOWN_TIMEOUT_MS: [2000, 100, 30000],
 };
 
@@ -381,10 +383,10 @@ describe('without MONITORING_STRICT a bad value costs only its own setting', () 
 
   it('degrades a bad option the same way', () => {
     const { config, warnings } = loadConfig({}, { metricsPort: 80, nonsense: 1 } as Parameters<typeof loadConfig>[1]);
-    expect(config.metricsPort).toBe(9090);
+    expect(config.metricsPort).toBe(9464);
     expect(warnings).toEqual([
       'options.nonsense (not a configuration option): ignored',
-      'options.metricsPort=80 (expected an integer from 1024 to 65535): using the default 9090',
+      'options.metricsPort=80 (expected an integer from 1024 to 65535): using the default 9464',
     ]);
   });
 
@@ -478,7 +480,7 @@ describe('the port clash', () => {
   });
 
   it('names options when the ports come from options', () => {
-    expect(configError({}, { dashboardPort: 9090 }).message).toContain('options.dashboardPort=9090 and METRICS_PORT=9090');
+    expect(configError({}, { dashboardPort: 9464 }).message).toContain('options.dashboardPort=9464 and METRICS_PORT=9464');
   });
 
   it.each([['DASHBOARD_ENABLED'], ['METRICS_ENABLED']])('allows equal ports when %s is false', (env) => {
@@ -491,12 +493,49 @@ describe('the port clash', () => {
   });
 });
 
+describe('the standard OpenTelemetry names', () => {
+  it('OTEL_EXPORTER_PROMETHEUS_PORT and _HOST set the metrics server when the plugin\'s own names are unset', () => {
+    const { config, warnings } = loadConfig({ OTEL_EXPORTER_PROMETHEUS_PORT: '9500', OTEL_EXPORTER_PROMETHEUS_HOST: '::1' });
+    expect([config.metricsPort, config.metricsHost, warnings]).toEqual([9500, '::1', []]);
+  });
+
+  it('the plugin\'s own names win where both are set', () => {
+    const { config } = loadConfig({ OTEL_EXPORTER_PROMETHEUS_PORT: '9500', METRICS_PORT: '9600', OTEL_EXPORTER_PROMETHEUS_HOST: '::1', METRICS_HOST: '127.0.0.2' });
+    expect([config.metricsPort, config.metricsHost]).toEqual([9600, '127.0.0.2']);
+  });
+
+  it('a bad OTEL_EXPORTER_PROMETHEUS_PORT is named as such', () => {
+    expect(loadConfig({ OTEL_EXPORTER_PROMETHEUS_PORT: 'x' }).warnings).toEqual([
+      'OTEL_EXPORTER_PROMETHEUS_PORT="x" (expected an integer from 1024 to 65535): using the default 9464',
+    ]);
+  });
+
+  it.each([
+    ['otlp', false],
+    ['prometheus', true],
+    ['otlp, Prometheus', true],
+    ['prometheus,none', false],
+    ['none', false],
+  ])('OTEL_METRICS_EXPORTER=%s decides /metrics when METRICS_ENABLED is unset', (value, on) => {
+    expect(loadConfig({ OTEL_METRICS_EXPORTER: value }).config.metricsEnabled).toBe(on);
+    expect(loadConfig({ OTEL_METRICS_EXPORTER: value, METRICS_ENABLED: 'true' }).config.metricsEnabled).toBe(true);
+    expect(loadConfig({ OTEL_METRICS_EXPORTER: value }, { metricsEnabled: true }).config.metricsEnabled).toBe(true);
+  });
+
+  it('METRICS_HOST off loopback without a token is warned about, MONITORING_HOST on loopback or not', () => {
+    expect(loadConfig({ METRICS_HOST: '0.0.0.0', DASHBOARD_ENABLED: 'false' }).warnings).toEqual([
+      'METRICS_HOST="0.0.0.0" and no MONITORING_AUTH_TOKEN set, so /metrics and /health answer anyone who can reach the port',
+    ]);
+    expect(loadConfig({ MONITORING_HOST: '0.0.0.0', METRICS_HOST: '127.0.0.1', DASHBOARD_ENABLED: 'false' }).warnings).toEqual([]);
+  });
+});
+
 describe('when monitoring is disabled', () => {
   it('neither throws nor warns, whatever else is set', () => {
     const env = { MONITORING_ENABLED: 'false', METRICS_PORT: '80', ALERT_ENABLED: 'false', MONITORING_STRICT: 'true' };
     const { config, warnings } = loadConfig(env);
     expect(config.enabled).toBe(false);
-    expect(config.metricsPort).toBe(9090);
+    expect(config.metricsPort).toBe(9464);
     expect(warnings).toEqual([]);
     expect(loadConfig({ METRICS_PORT: '80' }, { enabled: false }).config.enabled).toBe(false);
   });
@@ -598,7 +637,7 @@ describe('purity', () => {
     const before = process.env['METRICS_PORT'];
     try {
       process.env['METRICS_PORT'] = '9999';
-      expect(loadConfig({}).config.metricsPort).toBe(9090);
+      expect(loadConfig({}).config.metricsPort).toBe(9464);
     } finally {
       if (before === undefined) delete process.env['METRICS_PORT'];
       else process.env['METRICS_PORT'] = before;

@@ -36,7 +36,7 @@ function capture(level: LogLevel = 'debug', json = true): Capture {
   stream.on('data', (chunk: Buffer) => {
     text += chunk.toString('utf8');
   });
-  const logger = createLogger({ level, json, stream });
+  const logger = createLogger({ level, format: json ? 'json' : 'text', stream });
   const raw = async (): Promise<string> => {
     await settle();
     return text;
@@ -116,7 +116,7 @@ describe('JSON lines', () => {
       const errWrite = process.stderr.write;
       process.stderr.write = (() => true) as typeof process.stderr.write;
       try {
-        createLogger({ level: 'info', json: true }).info('to stderr');
+        createLogger({ level: 'info', format: 'json' }).info('to stderr');
         await settle();
       } finally {
         process.stderr.write = errWrite;
@@ -248,7 +248,7 @@ describe('never throws into the caller', () => {
     broken.write = () => {
       throw new Error('EPIPE');
     };
-    const logger = createLogger({ level: 'info', json: true, stream: broken });
+    const logger = createLogger({ level: 'info', format: 'json', stream: broken });
     expect(() => logger.error('still fine')).not.toThrow();
   });
 
@@ -283,7 +283,7 @@ describe('shared logger', () => {
     stream.on('data', (chunk: Buffer) => {
       text += chunk.toString('utf8');
     });
-    configureLogger({ level: 'debug', json: true, stream });
+    configureLogger({ level: 'debug', format: 'json', stream });
     expect(log()).toBe(first);
     child.debug(`tick with ${TELEGRAM_TOKEN}`);
     await settle();
@@ -377,7 +377,7 @@ describe('a log stream that fails', () => {
     const onUncaught = (error: unknown): void => void unhandled.push(error);
     process.on('uncaughtException', onUncaught);
     try {
-      const logger = createLogger({ level: 'info', json: true, stream });
+      const logger = createLogger({ level: 'info', format: 'json', stream });
       logger.warn('first');
       writeLine(logger, 'warn', 'second');
       await settle();
@@ -392,7 +392,7 @@ describe('a log stream that fails', () => {
     const { stream } = brokenPipe(1);
     const seen: string[] = [];
     stream.on('error', (error: NodeJS.ErrnoException) => seen.push(String(error.code)));
-    createLogger({ level: 'info', json: true, stream }).warn('lost');
+    createLogger({ level: 'info', format: 'json', stream }).warn('lost');
     await settle();
     await settle();
     expect(seen).toEqual(['EPIPE']);
@@ -415,7 +415,7 @@ describe('a log stream that fails', () => {
       listenerCount: () => 1,
       once: () => flaky,
     } as unknown as NodeJS.WritableStream;
-    const logger = createLogger({ level: 'info', json: true, stream: flaky });
+    const logger = createLogger({ level: 'info', format: 'json', stream: flaky });
     writeLine(logger, 'info', 'one');
     writeLine(logger, 'info', 'two');
     await settle();

@@ -78,7 +78,7 @@ function outputs(text: string): string[] {
   const stream = new PassThrough();
   let logged = '';
   stream.on('data', (chunk: Buffer) => (logged += chunk.toString()));
-  const logger = createLogger({ level: 'debug', json: true, stream });
+  const logger = createLogger({ level: 'debug', format: 'json', stream });
   writeLine(logger, 'warn', text, { detail: text, nested: { error: text } });
   const notification = { kind: 'event' as const, rule: 'PolymarketBotTradeFailed', component: 'trade_executor', severity: 'warning' as const, title: 'Copied trade failed', description: text, silent: false, at: 0 };
   return [

@@ -9,6 +9,7 @@ const NOTIFY_MODES = ['on', 'silent', 'off'] as const;
 const TRADE_NOTIFY_MODES = [...NOTIFY_MODES, 'failures'] as const;
 const BOT_ENVS = ['production', 'staging', 'development'] as const;
 export const LOG_LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+export const LOG_FORMATS = ['auto', 'json', 'text', 'logfmt'] as const;
 /**
  * Who notifies Telegram of a condition both the plugin and Prometheus evaluate: the plugin
  * (Alertmanager inhibits its copy), Alertmanager (the plugin keeps those to its log), or both.
@@ -19,6 +20,7 @@ export type NotifyMode = (typeof NOTIFY_MODES)[number];
 export type TradeNotifyMode = (typeof TRADE_NOTIFY_MODES)[number];
 export type BotEnv = (typeof BOT_ENVS)[number];
 export type LogLevel = (typeof LOG_LEVELS)[number];
+export type LogFormat = (typeof LOG_FORMATS)[number];
 export type AlertRoute = (typeof ALERT_ROUTES)[number];
 
 // Large enough for any real host, small enough to catch a value given in bytes or KB.
@@ -36,6 +38,11 @@ interface FieldCommon {
   readonly component?: MemoryComponent;
   /** Values above this are accepted but warned about. */
   readonly warnAbove?: { readonly value: number; readonly text: string };
+  /**
+   * The standard OpenTelemetry variable for the same setting, read when `env` is unset: the
+   * plugin's own name wins where both are set.
+   */
+  readonly otelEnv?: string;
 }
 
 export type FieldSpec = FieldCommon &
@@ -117,11 +124,22 @@ export const CONFIG_FIELDS = [
   {
     key: 'metricsPort',
     env: 'METRICS_PORT',
+    otelEnv: 'OTEL_EXPORTER_PROMETHEUS_PORT',
     kind: 'integer',
-    default: 9090,
+    // The OpenTelemetry Prometheus exporter's port: 9090 is Prometheus's own.
+    default: 9464,
     min: 1024,
     max: 65535,
-    description: 'Port of the Prometheus endpoint (Prometheus itself also defaults to 9090).',
+    description: 'Port of the Prometheus endpoint (/metrics); 9464 is the OpenTelemetry Prometheus exporter\'s, 9090 the one before 0.2.',
+  },
+  {
+    key: 'metricsHost',
+    env: 'METRICS_HOST',
+    otelEnv: 'OTEL_EXPORTER_PROMETHEUS_HOST',
+    kind: 'string',
+    default: undefined,
+    example: '0.0.0.0',
+    description: 'Address the metrics server binds to, when it should differ from MONITORING_HOST.',
   },
   {
     key: 'host',
@@ -426,6 +444,14 @@ export const CONFIG_FIELDS = [
     description: "Level of the plugin's own log.",
   },
   {
+    key: 'logFormat',
+    env: 'MONITORING_LOG_FORMAT',
+    kind: 'enum',
+    default: 'auto',
+    values: LOG_FORMATS,
+    description: "Format of the plugin's log lines on stderr: `auto` is `text` on a terminal and `json` otherwise; `logfmt` is key=value pairs.",
+  },
+  {
     key: 'shutdownTimeoutMs',
     env: 'MONITORING_SHUTDOWN_TIMEOUT_MS',
     kind: 'integer',
@@ -445,6 +471,7 @@ export interface MonitoringConfig {
   metricsEnabled: boolean;
   dashboardPort: number;
   metricsPort: number;
+  metricsHost: string | undefined;
   host: string;
   monitorIntervalSeconds: number;
   maxCpuPercent: number;
@@ -481,6 +508,7 @@ export interface MonitoringConfig {
   adminToken: string | undefined;
   strict: boolean;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   shutdownTimeoutMs: number;
 }
 
@@ -657,6 +685,8 @@ interface Resolved {
   value: unknown;
   source: Source;
   valid: boolean;
+  /** The variable it was read from (the field's own, or its OpenTelemetry name). */
+  env?: string;
 }
 
 const GROUP_KEYS = new Set<string>(CONFIG_FIELDS.filter((f) => 'component' in f).map((f) => f.key));
@@ -724,16 +754,29 @@ function resolveField(
     problems.push({ text: `options.${fieldPath(field)}=${shown} (expected ${describeExpected(field)})`, instead: usingDefault(field) });
     return { value: field.default, source: 'default', valid: false };
   }
-  const raw = env[field.env];
   // An empty (or blank) variable is how shells and compose files "unset" a value.
-  if (typeof raw === 'string' && raw.trim() !== '') {
+  const given = (name: string | undefined): name is string => name !== undefined && (env[name] ?? '').trim() !== '';
+  const name = given(field.env) ? field.env : given(field.otelEnv) ? field.otelEnv : undefined;
+  if (name !== undefined) {
+    const raw = env[name]!;
     const value = parseEnvText(field, raw.trim());
-    if (value !== INVALID) return { value, source: 'env', valid: true };
+    if (value !== INVALID) return { value, source: 'env', valid: true, env: name };
     const shown = field.secret ? '<redacted>' : quote(raw);
-    problems.push({ text: `${field.env}=${shown} (expected ${describeExpected(field)})`, instead: usingDefault(field) });
+    problems.push({ text: `${name}=${shown} (expected ${describeExpected(field)})`, instead: usingDefault(field) });
     return { value: field.default, source: 'default', valid: false };
   }
   return { value: field.default, source: 'default', valid: true };
+}
+
+/**
+ * A comma-separated OTEL_* list as the OpenTelemetry SDKs read one: entries trimmed, empty ones
+ * dropped; lower-cased here, since every list the plugin reads is of names.
+ */
+export function otelList(env: Readonly<Record<string, string | undefined>>, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 /**
@@ -762,11 +805,18 @@ export function loadConfig(
   const at = (path: keyof MonitoringConfig) => byPath.get(path)!;
   const name = (path: keyof MonitoringConfig) => {
     const r = at(path);
-    return r.source === 'option' ? `options.${path}` : r.field.env;
+    return r.source === 'option' ? `options.${path}` : (r.env ?? r.field.env);
   };
 
   const enabled = at('enabled');
   if (enabled.valid && enabled.value === false) return { config, warnings: [] };
+
+  // OTEL_METRICS_EXPORTER lists the exporters wanted, `prometheus` (this /metrics) among them,
+  // as NodeSDK reads it; METRICS_ENABLED (or the option) wins where both are set.
+  const exporters = otelList(env, 'OTEL_METRICS_EXPORTER');
+  if (at('metricsEnabled').source === 'default' && exporters.length > 0) {
+    config.metricsEnabled = exporters.includes('prometheus') && !exporters.includes('none');
+  }
 
   const portsValid = ['dashboardEnabled', 'metricsEnabled', 'dashboardPort', 'metricsPort'].every(
     (p) => at(p as keyof MonitoringConfig).valid,
@@ -815,7 +865,7 @@ function collectWarnings(
   for (const [path, r] of byPath) {
     const limit = r.field.warnAbove;
     if (limit !== undefined && typeof r.value === 'number' && r.value > limit.value) {
-      const label = r.source === 'option' ? `options.${path}` : r.field.env;
+      const label = r.source === 'option' ? `options.${path}` : (r.env ?? r.field.env);
       warnings.push(`${label}=${r.value} is above the recommended ${limit.text}`);
     }
   }
@@ -840,12 +890,19 @@ function collectWarnings(
       : [name('telegramChatId'), name('telegramBotToken')];
     warnings.push(`${set} is set without ${missing}: alerts go to the log only`);
   }
-  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i.test(config.host);
-  if (!loopback && config.authToken === undefined && (config.metricsEnabled || config.dashboardEnabled)) {
-    warnings.push(
-      `${name('host')}=${quote(config.host)} and no ${name('authToken')} set, so ` +
-        '/metrics and /health answer anyone who can reach the port',
-    );
+  const loopback = (host: string): boolean => /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/i.test(host);
+  if (config.authToken === undefined) {
+    const open = [
+      ...(config.metricsEnabled && config.metricsHost !== undefined && !loopback(config.metricsHost)
+        ? [`${name('metricsHost')}=${quote(config.metricsHost)}`]
+        : []),
+      ...(!loopback(config.host) && ((config.metricsEnabled && config.metricsHost === undefined) || config.dashboardEnabled)
+        ? [`${name('host')}=${quote(config.host)}`]
+        : []),
+    ];
+    if (open.length > 0) {
+      warnings.push(`${open.join(' and ')} and no ${name('authToken')} set, so /metrics and /health answer anyone who can reach the port`);
+    }
   }
   return warnings;
 }

@@ -2,17 +2,21 @@
 // format or transport sees it, and nothing here may throw into the bot.
 
 import { Writable } from 'node:stream';
-import { diag, DiagLogLevel, type DiagLogger } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, isSpanContextValid, trace, type DiagLogger } from '@opentelemetry/api';
+import { diagLogLevelFromString } from '@opentelemetry/core';
 import winston, { type Logger } from 'winston';
-import { LOG_LEVELS, type LogLevel } from './config.js';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from './config.js';
 import { redactText, redactValue } from './redact.js';
 
 export type { LogLevel };
 
 export interface LoggerOptions {
   level: LogLevel;
-  /** JSON lines (default when stderr is not a terminal) or coloured human-readable lines. */
-  json?: boolean;
+  /**
+   * JSON lines, human-readable lines (coloured unless NO_COLOR), or logfmt key=value lines;
+   * `auto` (the default) is text on a terminal and JSON otherwise.
+   */
+  format?: LogFormat;
   /** Defaults to stderr: stdout belongs to the bot. */
   stream?: NodeJS.WritableStream;
 }
@@ -21,6 +25,8 @@ export type { Logger };
 
 // winston (via triple-beam) keys its internal fields by these registered symbols.
 const LEVEL = Symbol.for('level');
+/** Marks a line written whatever the logger's level (OpenTelemetry's diag at OTEL_LOG_LEVEL). */
+const FORCED = Symbol('forced');
 const MESSAGE = Symbol.for('message');
 const SPLAT = Symbol.for('splat');
 
@@ -57,7 +63,7 @@ function redactFormat(currentLevel: () => string): winston.Logform.Format {
     const info = raw as unknown as Info;
     const level = String(info[LEVEL] ?? info.level ?? 'info');
     try {
-      if ((SEVERITY[level] ?? 0) > (SEVERITY[currentLevel()] ?? SEVERITY.info!)) return false;
+      if (info[FORCED] !== true && (SEVERITY[level] ?? 0) > (SEVERITY[currentLevel()] ?? SEVERITY.info!)) return false;
       // `log.error(err)` hands winston the Error itself, whose message and stack are not enumerable.
       const isError = raw instanceof Error;
       const meta: Record<string, unknown> = {};
@@ -90,7 +96,26 @@ function humanValue(v: unknown): string {
   return safeJson(v);
 }
 
-function lineFormat(opts: { json: boolean; colour: boolean }): winston.Logform.Format {
+/** logfmt: bare when it can be, else a double-quoted string (objects as their JSON). */
+function logfmtValue(v: unknown): string {
+  const text = typeof v === 'string' ? v : safeJson(v);
+  return /^[^\s"=\\]+$/.test(text) ? text : JSON.stringify(text);
+}
+
+/**
+ * The trace and span of the operation a line was written in, so a log line leads to its trace
+ * (Grafana's "logs to traces"). Only a sampled, valid span: a line outside any span, or in one
+ * nobody records, carries nothing.
+ */
+function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
+  const span = trace.getSpanContext(context.active());
+  if (span === undefined || !isSpanContextValid(span)) return undefined;
+  return { trace_id: span.traceId, span_id: span.spanId };
+}
+
+export type LineFormat = Exclude<LogFormat, 'auto'>;
+
+function lineFormat(opts: { format: LineFormat; colour: boolean }): winston.Logform.Format {
   return winston.format((raw) => {
     const info = raw as unknown as Info;
     const level = String(info.level);
@@ -98,9 +123,15 @@ function lineFormat(opts: { json: boolean; colour: boolean }): winston.Logform.F
     const component = typeof info.component === 'string' ? info.component : DEFAULT_COMPONENT;
     const meta: Record<string, unknown> = {};
     for (const key of Object.keys(info)) if (!RESERVED.has(key)) meta[key] = info[key];
+    if (meta.trace_id === undefined) Object.assign(meta, activeTraceIds());
     try {
-      if (opts.json) {
+      if (opts.format === 'json') {
         info[MESSAGE] = safeJson({ level, message: info.message, time, component, ...meta });
+      } else if (opts.format === 'logfmt') {
+        const fields = Object.entries({ time, level, component, msg: info.message, ...meta })
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${k}=${logfmtValue(v)}`);
+        info[MESSAGE] = fields.join(' ');
       } else {
         const label = opts.colour ? `${COLOURS[level] ?? ''}${level.toUpperCase()}${RESET}` : level.toUpperCase();
         const message = String(info.message).replace(/\r?\n/g, '\\n');
@@ -132,7 +163,7 @@ const ignoreStreamError = (): void => {};
 class LineTransport extends Writable {
   constructor(
     private readonly out: NodeJS.WritableStream,
-    private readonly json: boolean,
+    private readonly format: LineFormat,
   ) {
     super({ objectMode: true });
   }
@@ -158,9 +189,11 @@ class LineTransport extends Writable {
       const message = `${lost} monitoring log line(s) lost while the log stream was not writable (${this.lostBecause ?? 'error'})`;
       const time = new Date().toISOString();
       this.send(
-        this.json
+        this.format === 'json'
           ? `${safeJson({ level: 'warn', message, time, component: DEFAULT_COMPONENT })}\n`
-          : `${time} WARN [${DEFAULT_COMPONENT}] ${message}\n`,
+          : this.format === 'logfmt'
+            ? `time=${time} level=warn component=${DEFAULT_COMPONENT} msg=${logfmtValue(message)}\n`
+            : `${time} WARN [${DEFAULT_COMPONENT}] ${message}\n`,
       );
     }
   };
@@ -192,14 +225,15 @@ class LineTransport extends Writable {
 }
 
 function winstonOptions(opts: LoggerOptions, currentLevel: () => string): winston.LoggerOptions {
-  const json = opts.json ?? !process.stderr.isTTY;
-  const colour = !json && !process.env.NO_COLOR;
+  const format: LineFormat = opts.format === undefined || opts.format === 'auto' ? (process.stderr.isTTY ? 'text' : 'json') : opts.format;
+  // Colour only for a person at a terminal.
+  const colour = format === 'text' && process.stderr.isTTY === true && !process.env.NO_COLOR;
   return {
     level: opts.level,
     levels: winston.config.npm.levels,
     exitOnError: false,
-    format: winston.format.combine(redactFormat(currentLevel), lineFormat({ json, colour })),
-    transports: [new LineTransport(opts.stream ?? process.stderr, json) as unknown as winston.transport],
+    format: winston.format.combine(redactFormat(currentLevel), lineFormat({ format, colour })),
+    transports: [new LineTransport(opts.stream ?? process.stderr, format) as unknown as winston.transport],
   };
 }
 
@@ -237,11 +271,14 @@ export function createLogger(opts: LoggerOptions): Logger {
  * writes at the bot's pace (a notice per copied trade): measured at five lines a second in a
  * mostly idle bot, winston's stream machinery cost as much CPU again as formatting the line.
  */
-export function writeLine(logger: Logger, level: LogLevel, message: string, meta: Record<string, unknown> = {}): void {
+export function writeLine(logger: Logger, level: LogLevel, message: string, meta: Record<string, unknown> = {}, whateverTheLevel = false): void {
   try {
-    if (!logger.isLevelEnabled(level)) return;
+    if (!whateverTheLevel && !logger.isLevelEnabled(level)) return;
     const format = logger.format as winston.Logform.Format & { options?: unknown };
-    const info = format.transform({ ...meta, level, message, [LEVEL]: level } as winston.Logform.TransformableInfo, format.options);
+    const info = format.transform(
+      { ...meta, level, message, [LEVEL]: level, [FORCED]: whateverTheLevel } as winston.Logform.TransformableInfo,
+      format.options,
+    );
     if (info === false || info === true) return;
     for (const transport of logger.transports as unknown[]) {
       if (transport instanceof LineTransport) transport.emitLine(info as unknown as Info);
@@ -283,6 +320,12 @@ export interface DiagBridgeOptions {
   windowMs?: number;
   /** Known, harmless notices that would otherwise print on every start. */
   ignore?: readonly RegExp[];
+  /**
+   * OTEL_LOG_LEVEL as the SDKs read it (none, error, warn, info, debug, verbose, all; any case).
+   * Set, it decides which of the SDK's lines are written, whatever the plugin's own level; unset,
+   * warnings and errors pass, within the plugin's level.
+   */
+  otelLogLevel?: string;
 }
 
 const DIAG_WINDOW_MS = 60_000;
@@ -297,6 +340,7 @@ export function bridgeOtelDiag(logger: Logger, options: DiagBridgeOptions = {}):
   const now = options.now ?? Date.now;
   const windowMs = options.windowMs ?? DIAG_WINDOW_MS;
   const seen = new Map<string, { at: number; suppressed: number }>();
+  const explicit = (options.otelLogLevel ?? '').trim() !== '';
 
   const emit = (level: LogLevel, message: string, args: unknown[]): void => {
     try {
@@ -319,7 +363,7 @@ export function bridgeOtelDiag(logger: Logger, options: DiagBridgeOptions = {}):
         const oldest = seen.keys().next();
         if (!oldest.done) seen.delete(oldest.value);
       }
-      logger.log(level, text, meta);
+      writeLine(logger, level, text, meta, explicit);
     } catch {
       // The diag channel is how the SDK reports its own trouble; it must not add more.
     }
@@ -333,7 +377,7 @@ export function bridgeOtelDiag(logger: Logger, options: DiagBridgeOptions = {}):
     verbose: (message, ...args) => emit('debug', message, args),
   };
   try {
-    diag.setLogger(bridge, { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true });
+    diag.setLogger(bridge, { logLevel: explicit ? diagLogLevelFromString(options.otelLogLevel) ?? DiagLogLevel.INFO : DiagLogLevel.WARN, suppressOverrideMessage: true });
   } catch {
     return () => {};
   }

@@ -52,7 +52,7 @@ export function startEndpoints({ config, telemetry, board, sampler, breaker, onB
     servers.push(() =>
       startServer({
         name: 'metrics',
-        host: config.host,
+        host: config.metricsHost ?? config.host,
         port: config.metricsPort,
         onError,
         routes: { '/metrics': requireBearer(route, config.authToken) },

@@ -21,7 +21,7 @@ import { startEndpoints } from './endpoints.js';
 import { startEvaluation } from './evaluation.js';
 import { startIngest } from './ingest.js';
 import { installExitHooks, type ExitHooks } from './lifecycle.js';
-import { sdkDisabled } from './sdk.js';
+import { sdkDisabled, type StartedSdk } from './sdk.js';
 import { PACKAGE_NAME, startTelemetry } from './telemetry.js';
 
 export { PACKAGE_NAME };
@@ -81,7 +81,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
   const { config, warnings } = loadConfig(env, overrides);
   if (!config.enabled) return undefined;
 
-  configureLogger({ level: config.logLevel });
+  configureLogger({ level: config.logLevel, format: config.logFormat });
   if (sdkDisabled(env)) {
     // The standard switch for the whole OpenTelemetry SDK: with no SDK there is nothing to serve,
     // so the plugin stays off rather than opening ports that could only answer empty.
@@ -176,7 +176,7 @@ async function start(options: MonitoringOptions): Promise<Monitor | undefined> {
     },
     config.shutdownTimeoutMs,
   );
-  void monitor.listening.then(() => log().info(startedLine(config, endpoints.ports, alerting.view.telegramConfigured, telemetry.sdk.otlp)));
+  void monitor.listening.then(() => log().info(startedLine(config, endpoints.ports, alerting.view.telegramConfigured, telemetry.sdk.exporting)));
   return monitor;
 }
 
@@ -184,10 +184,10 @@ function startedLine(
   config: MonitoringConfig,
   ports: Monitor['ports'],
   telegram: boolean,
-  otlp: { traces: boolean; metrics: boolean },
+  exporting: StartedSdk['exporting'],
 ): string {
-  const metrics = ports.metrics ? `http://${config.host}:${ports.metrics}/metrics` : 'off';
+  const metrics = ports.metrics ? `http://${config.metricsHost ?? config.host}:${ports.metrics}/metrics` : 'off';
   const health = ports.health ? `http://${config.host}:${ports.health}/health` : 'off';
   const alerts = !config.alertEnabled ? 'off' : telegram ? 'to Telegram and the log' : 'to the log only';
-  return `monitoring started: metrics ${metrics}, health ${health}, evaluation every ${config.monitorIntervalSeconds}s, alerts ${alerts}, OTLP traces ${otlp.traces ? 'on' : 'off'}, OTLP metrics ${otlp.metrics ? 'on' : 'off'}`;
+  return `monitoring started: metrics ${metrics}, health ${health}, evaluation every ${config.monitorIntervalSeconds}s, alerts ${alerts}, span export ${exporting.traces.join(' and ') || 'off'}, metric push ${exporting.metrics.join(' and ') || 'off'}`;
 }

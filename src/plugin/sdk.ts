@@ -12,7 +12,9 @@
  * (measured: about twice the start-up time and 12 MiB more), and it keeps the providers it builds
  * to itself.
  */
+import { createHash } from 'node:crypto';
 import type { Agent } from 'node:http';
+import { hostname } from 'node:os';
 import type { Socket } from 'node:net';
 import {
   defaultResource,
@@ -22,7 +24,6 @@ import {
   osDetector,
   processDetector,
   resourceFromAttributes,
-  serviceInstanceIdDetector,
   type Resource,
   type ResourceDetector,
 } from '@opentelemetry/resources';
@@ -37,20 +38,15 @@ import {
   type ResourceMetrics,
   type ViewOptions,
 } from '@opentelemetry/sdk-metrics';
-import { context, metrics, propagation, trace, type MeterProvider, type TracerProvider } from '@opentelemetry/api';
-import type { Sampler, SpanExporter, SpanLimits } from '@opentelemetry/sdk-trace';
-import { quote } from '../core/config.js';
+import { context, metrics, propagation, trace, type MeterProvider, type TextMapPropagator, type TracerProvider } from '@opentelemetry/api';
+import type { Sampler, SpanExporter, SpanLimits, SpanProcessor } from '@opentelemetry/sdk-trace';
+import { otelList, quote } from '../core/config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 export const DEFAULT_SERVICE_NAME = 'polymarket-bot';
 
 const set = (env: Env, name: string): boolean => (env[name] ?? '').trim() !== '';
-const list = (env: Env, name: string): string[] =>
-  (env[name] ?? '')
-    .split(',')
-    .map((s) => s.trim().toLowerCase())
-    .filter(Boolean);
 
 /**
  * Why the endpoint the OTEL_* variables give a signal cannot work, or undefined. The per-signal
@@ -82,15 +78,117 @@ export function otlpEndpointWarnings(env: Env): string[] {
   return bySignal.filter((w): w is string => w !== undefined);
 }
 
-/** Whether the user asked for a signal to be exported through the standard OTEL_* variables. */
+const OTLP_PROTOCOLS = ['http/protobuf', 'http/json', 'grpc'] as const;
+type OtlpProtocol = (typeof OTLP_PROTOCOLS)[number];
+
+/** OTEL_EXPORTER_OTLP_(signal_)PROTOCOL, the per-signal one first; an unknown one is http/protobuf, as in NodeSDK. */
+function otlpProtocol(env: Env, signal: 'traces' | 'metrics', warnings: string[]): OtlpProtocol {
+  const name = set(env, `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL`) ? `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_PROTOCOL` : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  const value = (env[name] ?? '').trim();
+  if (value === '') return 'http/protobuf';
+  if ((OTLP_PROTOCOLS as readonly string[]).includes(value)) return value as OtlpProtocol;
+  warnings.push(`${name}=${quote(value)} (expected ${OTLP_PROTOCOLS.join(', ')}): using http/protobuf`);
+  return 'http/protobuf';
+}
+
+/** Where an OTLP exporter of this signal sends, as the exporters themselves work it out. */
+function otlpDestination(env: Env, signal: 'traces' | 'metrics', protocol: OtlpProtocol): string {
+  const specific = (env[`OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`] ?? '').trim();
+  if (specific !== '') return specific;
+  const general = (env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '').trim();
+  if (protocol === 'grpc') return general !== '' ? general : 'http://localhost:4317';
+  return `${(general !== '' ? general : 'http://localhost:4318').replace(/\/+$/, '')}/v1/${signal}`;
+}
+
+export interface ExportPlan {
+  readonly traces: { readonly otlp?: OtlpProtocol; readonly console: boolean; readonly zipkin: boolean };
+  readonly metrics: { readonly otlp?: OtlpProtocol; readonly console: boolean };
+  /** For the start-up line: each exporter that is on, with where it sends. */
+  readonly described: { readonly traces: string[]; readonly metrics: string[] };
+  /** One line per setting that cannot be honoured as given. */
+  readonly warnings: string[];
+}
+
+/**
+ * What OTEL_TRACES_EXPORTER and OTEL_METRICS_EXPORTER ask for, read as NodeSDK reads them
+ * (comma-separated lists of otlp, console, none, plus zipkin for traces and prometheus for
+ * metrics; the same warnings for an unknown name and for "none" among others), with one
+ * difference: unset, NodeSDK pushes OTLP to localhost, while the plugin pushes only when an
+ * OTEL_EXPORTER_OTLP_*ENDPOINT says where. `prometheus` is the plugin's /metrics, decided by
+ * the configuration (METRICS_ENABLED, which wins where both are set).
+ */
+export function exportPlan(env: Env): ExportPlan {
+  const warnings: string[] = [...otlpEndpointWarnings(env)];
+  const endpointFor = (signal: 'traces' | 'metrics'): boolean =>
+    set(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') || set(env, `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`);
+  // An endpoint that cannot work turns OTLP off for its signal rather than report "on" and fail every export.
+  const otlpFor = (signal: 'traces' | 'metrics'): OtlpProtocol | undefined =>
+    otlpEndpointProblem(env, signal) === undefined ? otlpProtocol(env, signal, warnings) : undefined;
+
+  let traceNames = [...new Set(otelList(env, 'OTEL_TRACES_EXPORTER'))].filter((name) => name !== 'null');
+  if (traceNames[0] === 'none') traceNames = [];
+  else if (traceNames.length === 0) traceNames = endpointFor('traces') ? ['otlp'] : [];
+  else if (traceNames.includes('none')) {
+    warnings.push('OTEL_TRACES_EXPORTER contains "none" along with other exporters: using the default otlp exporter (as NodeSDK does)');
+    traceNames = ['otlp'];
+  }
+  for (const name of traceNames.filter((n) => !['otlp', 'console', 'zipkin'].includes(n))) {
+    warnings.push(`OTEL_TRACES_EXPORTER=${quote(name)} (expected otlp, console, zipkin or none): ignored`);
+  }
+
+  let metricNames = [...new Set(otelList(env, 'OTEL_METRICS_EXPORTER'))];
+  if (metricNames.includes('none')) metricNames = [];
+  else if (metricNames.length === 0) metricNames = endpointFor('metrics') ? ['otlp'] : [];
+  for (const name of metricNames.filter((n) => !['otlp', 'console', 'prometheus'].includes(n))) {
+    warnings.push(`OTEL_METRICS_EXPORTER=${quote(name)} (expected otlp, prometheus, console or none): ignored`);
+  }
+
+  const tracesOtlp = traceNames.includes('otlp') ? otlpFor('traces') : undefined;
+  const metricsOtlp = metricNames.includes('otlp') ? otlpFor('metrics') : undefined;
+  const traces = { ...(tracesOtlp ? { otlp: tracesOtlp } : {}), console: traceNames.includes('console'), zipkin: traceNames.includes('zipkin') };
+  const metrics = { ...(metricsOtlp ? { otlp: metricsOtlp } : {}), console: metricNames.includes('console') };
+  const described = {
+    traces: [
+      ...(traces.otlp ? [`otlp ${traces.otlp} to ${otlpDestination(env, 'traces', traces.otlp)}`] : []),
+      ...(traces.zipkin ? ['zipkin'] : []),
+      ...(traces.console ? ['console'] : []),
+    ],
+    metrics: [
+      ...(metrics.otlp ? [`otlp ${metrics.otlp} to ${otlpDestination(env, 'metrics', metrics.otlp)}`] : []),
+      ...(metrics.console ? ['console'] : []),
+    ],
+  };
+  return { traces, metrics, described, warnings };
+}
+
+/** Whether the user asked for a signal to be exported over OTLP through the standard OTEL_* variables. */
 export function otlpWanted(env: Env, signal: 'traces' | 'metrics'): boolean {
-  const exporters = list(env, signal === 'traces' ? 'OTEL_TRACES_EXPORTER' : 'OTEL_METRICS_EXPORTER');
-  if (exporters.includes('none')) return false;
-  // An endpoint that cannot work turns the signal off rather than report "on" and fail every export.
-  if (otlpEndpointProblem(env, signal) !== undefined) return false;
-  const endpoint = set(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') || set(env, `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`);
-  if (signal === 'traces') return endpoint || exporters.length > 0;
-  return endpoint && (exporters.length === 0 || exporters.includes('otlp'));
+  return exportPlan(env)[signal].otlp !== undefined;
+}
+
+/**
+ * OTEL_METRIC_EXPORT_INTERVAL and OTEL_METRIC_EXPORT_TIMEOUT as NodeSDK reads them: positive
+ * numbers of milliseconds (60 000 and 30 000 by default), the timeout no longer than the interval.
+ */
+export function metricExportTiming(env: Env, warnings: string[] = []): { exportIntervalMillis: number; exportTimeoutMillis: number } {
+  const positive = (name: string): number | undefined => {
+    if (!set(env, name)) return undefined;
+    const value = Number(env[name]!.trim());
+    if (Number.isFinite(value) && value > 0) return value;
+    warnings.push(`${name}=${quote(env[name]!)} (expected a number of milliseconds greater than 0): using the default`);
+    return undefined;
+  };
+  const interval = positive('OTEL_METRIC_EXPORT_INTERVAL');
+  const timeout = positive('OTEL_METRIC_EXPORT_TIMEOUT');
+  const exportIntervalMillis = interval ?? 60_000;
+  let exportTimeoutMillis = timeout ?? 30_000;
+  if (exportTimeoutMillis > exportIntervalMillis) {
+    if (interval !== undefined && timeout !== undefined) {
+      warnings.push(`OTEL_METRIC_EXPORT_TIMEOUT (${timeout}) is greater than OTEL_METRIC_EXPORT_INTERVAL (${interval}): the timeout is the interval`);
+    }
+    exportTimeoutMillis = exportIntervalMillis;
+  }
+  return { exportIntervalMillis, exportTimeoutMillis };
 }
 
 /**
@@ -178,9 +276,8 @@ export const otlpAgentFactory = (protocol: string): Promise<Agent> => {
   return agent;
 };
 
-/** The OTLP metric exporter for OTEL_EXPORTER_OTLP_(METRICS_)PROTOCOL, loaded only when used. */
-async function otlpMetricExporter(env: Env): Promise<PushMetricExporter> {
-  const protocol = (env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
+/** The OTLP metric exporter for the protocol the plan chose, loaded only when used. */
+async function otlpMetricExporter(protocol: OtlpProtocol): Promise<PushMetricExporter> {
   switch (protocol) {
     case 'grpc':
       return new (await import('@opentelemetry/exporter-metrics-otlp-grpc')).OTLPMetricExporter();
@@ -191,23 +288,69 @@ async function otlpMetricExporter(env: Env): Promise<PushMetricExporter> {
   }
 }
 
-/** The span exporters OTEL_TRACES_EXPORTER names (otlp when it names none), loaded only when used. */
-async function spanExporters(env: Env, warn: (message: string) => void): Promise<SpanExporter[]> {
-  const names = list(env, 'OTEL_TRACES_EXPORTER');
-  const exporters: SpanExporter[] = [];
-  for (const name of names.length > 0 ? names : ['otlp']) {
-    if (name === 'otlp') {
-      const protocol = (env.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? env.OTEL_EXPORTER_OTLP_PROTOCOL ?? 'http/protobuf').trim();
-      if (protocol === 'grpc') exporters.push(new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter());
-      else if (protocol === 'http/json') exporters.push(new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter({ httpAgentOptions: otlpAgentFactory }));
-      else exporters.push(new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter({ httpAgentOptions: otlpAgentFactory }));
-    } else if (name === 'console') {
-      exporters.push(new (await import('@opentelemetry/sdk-trace')).ConsoleSpanExporter());
-    } else if (name !== 'none') {
-      warn(`OTEL_TRACES_EXPORTER=${quote(name)} (expected otlp, console or none): ignored`);
-    }
+/**
+ * A package the plugin does not depend on but uses when the bot has it installed (the Zipkin
+ * exporter, the B3 propagator): NodeSDK ships them, the plugin keeps its install small. The
+ * specifier is a variable so that neither TypeScript nor a bundler requires it.
+ */
+async function optionalModule(specifier: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return (await import(specifier)) as Record<string, unknown>;
+  } catch {
+    return undefined;
   }
-  return exporters;
+}
+
+/** The span processors the plan asks for, their exporters loaded only when used. */
+async function spanProcessors(plan: ExportPlan, warn: (message: string) => void): Promise<SpanProcessor[]> {
+  const { BatchSpanProcessor, SimpleSpanProcessor, ConsoleSpanExporter } = await import('@opentelemetry/sdk-trace');
+  const processors: SpanProcessor[] = [];
+  // Batched as NodeSDK batches them (OTEL_BSP_* read by the processor itself); console spans as they end.
+  const batch = (exporter: SpanExporter): void => void processors.push(new BatchSpanProcessor({ exporter }));
+  switch (plan.traces.otlp) {
+    case undefined:
+      break;
+    case 'grpc':
+      batch(new (await import('@opentelemetry/exporter-trace-otlp-grpc')).OTLPTraceExporter());
+      break;
+    case 'http/json':
+      batch(new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter({ httpAgentOptions: otlpAgentFactory }));
+      break;
+    default:
+      batch(new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter({ httpAgentOptions: otlpAgentFactory }));
+  }
+  if (plan.traces.zipkin) {
+    const zipkin = (await optionalModule('@opentelemetry/exporter-zipkin'))?.ZipkinExporter as (new () => SpanExporter) | undefined;
+    if (zipkin) batch(new zipkin());
+    else warn('OTEL_TRACES_EXPORTER=zipkin needs @opentelemetry/exporter-zipkin installed beside the bot: zipkin export off');
+  }
+  if (plan.traces.console) processors.push(new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() }));
+  return processors;
+}
+
+/**
+ * OTEL_PROPAGATORS as NodeSDK reads it: unset, W3C trace context and baggage; `none`, no
+ * propagator; b3 and b3multi when @opentelemetry/propagator-b3 is installed beside the bot.
+ */
+async function propagatorFromEnv(env: Env, warn: (message: string) => void): Promise<TextMapPropagator | undefined> {
+  const core = await import('@opentelemetry/core');
+  const names = [...new Set(otelList(env, 'OTEL_PROPAGATORS'))];
+  if (names.length === 0) names.push('tracecontext', 'baggage');
+  if (names.includes('none')) return undefined;
+  const b3 = names.some((name) => name === 'b3' || name === 'b3multi') ? await optionalModule('@opentelemetry/propagator-b3') : undefined;
+  const propagators: TextMapPropagator[] = [];
+  for (const name of names) {
+    if (name === 'tracecontext') propagators.push(new core.W3CTraceContextPropagator());
+    else if (name === 'baggage') propagators.push(new core.W3CBaggagePropagator());
+    else if ((name === 'b3' || name === 'b3multi') && b3 !== undefined) {
+      const B3 = b3.B3Propagator as new (config?: { injectEncoding?: unknown }) => TextMapPropagator;
+      const encoding = b3.B3InjectEncoding as { MULTI_HEADER: unknown };
+      propagators.push(name === 'b3' ? new B3() : new B3({ injectEncoding: encoding.MULTI_HEADER }));
+    } else if (name === 'b3' || name === 'b3multi') warn(`OTEL_PROPAGATORS=${name} needs @opentelemetry/propagator-b3 installed beside the bot: ignored`);
+    else warn(`OTEL_PROPAGATORS=${quote(name)} (expected tracecontext, baggage, b3, b3multi or none): ignored`);
+  }
+  if (propagators.length === 0) return undefined;
+  return propagators.length === 1 ? propagators[0] : new core.CompositePropagator({ propagators });
 }
 
 /** Span limits from OTEL_SPAN_* and OTEL_ATTRIBUTE_* (the span-specific variable wins), as NodeSDK reads them. */
@@ -244,7 +387,8 @@ export interface StartedSdk {
   readonly meterProvider: MeterProvider;
   /** Only when traces are exported: without an exporter no span is worth creating. */
   readonly tracerProvider: TracerProvider | undefined;
-  readonly otlp: { traces: boolean; metrics: boolean };
+  /** What is exported besides /metrics, for the start-up line (empty lists: nothing). */
+  readonly exporting: ExportPlan['described'];
   /** Exports what is pending now, keeping everything running. */
   flush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -253,45 +397,89 @@ export interface StartedSdk {
 /** The resource NodeSDK would build: defaults, our service name, then what the detectors find. */
 const BASE_RESOURCE = (): Resource => defaultResource().merge(resourceFromAttributes({ 'service.name': DEFAULT_SERVICE_NAME }));
 
+/** The namespace the semantic conventions give for UUID v5 service.instance.id values. */
+const SERVICE_INSTANCE_NAMESPACE = '4d63009a-8d0f-11ee-aad7-4c796ed8e320';
+
+/** A name-based UUID (version 5, RFC 9562): the same name always gives the same id. */
+export function uuidV5(name: string, namespace = SERVICE_INSTANCE_NAMESPACE): string {
+  const bytes = createHash('sha1').update(Buffer.from(namespace.replaceAll('-', ''), 'hex')).update(name, 'utf8').digest().subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x50;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * service.instance.id from the host and the service name, so a restart continues the same OTLP
+ * series instead of starting new ones under a fresh random UUID (the SDK's own detector). Two
+ * bots of one name on one host share it: give each its own OTEL_SERVICE_NAME, or set
+ * service.instance.id in OTEL_RESOURCE_ATTRIBUTES, which wins.
+ */
+export function stableInstanceId(serviceName: string, host = hostname()): string {
+  return uuidV5(`${serviceName}@${host}`);
+}
+
 /**
  * The default detector set includes process.command_args: a bot started with a key on its
  * command line would publish it in target_info. By default only detectors that cannot carry
  * secrets; OTEL_NODE_RESOURCE_DETECTORS chooses otherwise, as in NodeSDK.
  */
-const SAFE_DETECTORS: ResourceDetector[] = [envDetector, hostDetector, osDetector, serviceInstanceIdDetector];
+const SAFE_DETECTORS = ['host', 'os', 'serviceinstance'];
 const DETECTORS_BY_NAME: Record<string, ResourceDetector> = {
-  env: envDetector,
   host: hostDetector,
   os: osDetector,
   process: processDetector,
-  serviceinstance: serviceInstanceIdDetector,
 };
 
-function detectorsFromEnv(env: Env): ResourceDetector[] {
-  const names = list(env, 'OTEL_NODE_RESOURCE_DETECTORS');
-  if (names.includes('all')) return Object.values(DETECTORS_BY_NAME);
+/** The detector names chosen, env last so that OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME win. */
+function detectorNames(env: Env): string[] {
+  if (!set(env, 'OTEL_NODE_RESOURCE_DETECTORS')) return [...SAFE_DETECTORS, 'env'];
+  const names = otelList(env, 'OTEL_NODE_RESOURCE_DETECTORS');
+  if (names.includes('all')) return ['host', 'os', 'process', 'serviceinstance', 'env'];
   if (names.includes('none')) return [];
-  return names.flatMap((name) => DETECTORS_BY_NAME[name] ?? []);
+  return [...names.filter((name) => name !== 'env'), ...(names.includes('env') ? ['env'] : [])];
+}
+
+/** The resource: defaults, the chosen detectors, a stable service.instance.id, then env's attributes. */
+export function buildResource(env: Env, warn: (message: string) => void = () => {}): Resource {
+  const names = detectorNames(env);
+  const detectors: ResourceDetector[] = [];
+  for (const name of names) {
+    if (DETECTORS_BY_NAME[name]) detectors.push(DETECTORS_BY_NAME[name]);
+    else if (name !== 'env' && name !== 'serviceinstance') warn(`OTEL_NODE_RESOURCE_DETECTORS=${quote(name)} (expected env, host, os, process, serviceinstance, all or none): ignored`);
+  }
+  let resource = BASE_RESOURCE().merge(detectResources({ detectors }));
+  // The env detector is synchronous; the host detector's host.id is not, and reading a merged
+  // resource's attributes before it settles is an error: the service name comes from env alone.
+  const fromEnv = names.includes('env') ? detectResources({ detectors: [envDetector] }) : undefined;
+  if (names.includes('serviceinstance')) {
+    const service = String(fromEnv?.attributes['service.name'] ?? DEFAULT_SERVICE_NAME);
+    resource = resource.merge(resourceFromAttributes({ 'service.instance.id': stableInstanceId(service) }));
+  }
+  return fromEnv ? resource.merge(fromEnv) : resource;
 }
 
 /** OTEL_SDK_DISABLED=true, read as the OTel SDKs read it: the whole SDK is off. */
 export const sdkDisabled = (env: Env): boolean => (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true';
 
 export async function startSdk({ env, readers, views, sampler, warn = () => {} }: SdkOptions): Promise<StartedSdk> {
-  const otlp = { traces: otlpWanted(env, 'traces'), metrics: otlpWanted(env, 'metrics') };
-  const detectors = set(env, 'OTEL_NODE_RESOURCE_DETECTORS') ? detectorsFromEnv(env) : SAFE_DETECTORS;
-  // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) win over the default service name.
-  const resource = BASE_RESOURCE().merge(detectResources({ detectors }));
+  const plan = exportPlan(env);
+  metricExportTiming(env, plan.warnings);
+  for (const warning of plan.warnings) warn(warning);
+  const resource = buildResource(env, warn);
 
   const metricReaders = [...readers];
-  if (otlp.metrics) {
-    const interval = Number(env.OTEL_METRIC_EXPORT_INTERVAL);
+  if (plan.metrics.otlp !== undefined) {
     metricReaders.push(
       new PeriodicExportingMetricReader({
-        exporter: new SingleFlightExporter(await otlpMetricExporter(env)),
-        ...(interval > 0 ? { exportIntervalMillis: interval } : {}),
+        exporter: new SingleFlightExporter(await otlpMetricExporter(plan.metrics.otlp)),
+        ...metricExportTiming(env),
       }),
     );
+  }
+  if (plan.metrics.console) {
+    const { ConsoleMetricExporter } = await import('@opentelemetry/sdk-metrics');
+    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), ...metricExportTiming(env) }));
   }
   const meterProvider = new SdkMeterProvider({ resource, views, readers: metricReaders });
   // Our own provider is what the plugin uses, registered or not: if something registered a global
@@ -299,34 +487,33 @@ export async function startSdk({ env, readers, views, sampler, warn = () => {} }
   const meterRegistered = metrics.setGlobalMeterProvider(meterProvider);
 
   // No exporter, no TracerProvider: without somewhere to send them no span is worth creating.
-  const exporters = otlp.traces ? await spanExporters(env, warn) : [];
+  const processors = await spanProcessors(plan, warn);
   let tracerProvider: (TracerProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> }) | undefined;
   let traceRegistered = false;
-  if (exporters.length > 0) {
-    const [{ TracerProvider: SdkTracerProvider, BatchSpanProcessor }, { AsyncLocalStorageContextManager }, core] = await Promise.all([
+  const exporting = { ...plan.described, traces: plan.described.traces.filter((name) => name !== 'zipkin' || processors.length > 0) };
+  if (processors.length > 0) {
+    const [{ TracerProvider: SdkTracerProvider }, { AsyncLocalStorageContextManager }] = await Promise.all([
       import('@opentelemetry/sdk-trace'),
       import('@opentelemetry/context-async-hooks'),
-      import('@opentelemetry/core'),
     ]);
     tracerProvider = new SdkTracerProvider({
       resource,
       ...(sampler ? { sampler } : {}),
       spanLimits: spanLimitsFromEnv(env),
-      spanProcessors: exporters.map((exporter) => new BatchSpanProcessor({ exporter })),
+      spanProcessors: processors,
     });
     // As NodeSDK registers them: the context manager spans need to nest across awaits, then the
-    // W3C trace-context and baggage propagators, then the provider.
+    // propagators OTEL_PROPAGATORS names (W3C trace context and baggage by default), then the provider.
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(
-      new core.CompositePropagator({ propagators: [new core.W3CTraceContextPropagator(), new core.W3CBaggagePropagator()] }),
-    );
+    const propagator = await propagatorFromEnv(env, warn);
+    if (propagator) propagation.setGlobalPropagator(propagator);
     traceRegistered = trace.setGlobalTracerProvider(tracerProvider);
-  } else otlp.traces = false;
+  } else exporting.traces = [];
 
   return {
     meterProvider,
     tracerProvider,
-    otlp,
+    exporting,
     flush: async () => {
       await Promise.allSettled([meterProvider.forceFlush(), tracerProvider?.forceFlush()]);
     },

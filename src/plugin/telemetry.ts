@@ -5,7 +5,7 @@
  */
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { ResourceMetrics, ViewOptions } from '@opentelemetry/sdk-metrics';
-import type { MonitoringConfig } from '../core/config.js';
+import { quote, type MonitoringConfig } from '../core/config.js';
 import { bridgeOtelDiag, log } from '../core/log.js';
 import type { SelfActivity } from '../core/model.js';
 import { BreakerAwareSampler, samplerFromEnv } from '../ingest/trace-sampler.js';
@@ -14,11 +14,13 @@ import { gaugeReaders, type GaugeSources } from '../metrics/gauges.js';
 import { createInstruments, type Instruments } from '../metrics/instruments.js';
 import { CollectedMetrics } from '../rules/collected.js';
 import { createEvaluatingReader, type EvaluatingReader } from '../rules/reader.js';
-import { otlpEndpointWarnings, startSdk, type StartedSdk } from './sdk.js';
+import { startSdk, type StartedSdk } from './sdk.js';
 
 export const PACKAGE_NAME = 'polymarket-bot-monitoring';
 
 const MIB = 1024 * 1024;
+/** OTEL_LOG_LEVEL's values, as the OpenTelemetry SDKs read them (any case). */
+const OTEL_LOG_LEVELS = ['NONE', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'VERBOSE', 'ALL'];
 /**
  * What one series of the plugin's costs it in memory, for MONITORING_MAX_MEMORY_MB: the SDK keeps,
  * per series and per reader, its attributes and accumulation. An estimate: measured as heap growth
@@ -79,19 +81,24 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   // A safety net under the bounded label sets: no instrument of ours can hold more series than
   // this, whatever a bot publishes (the SDK folds the excess into one overflow series).
   const views: ViewOptions[] = [{ instrumentName: '*', meterName: PACKAGE_NAME, aggregationCardinalityLimit: 200 }];
-  for (const warning of otlpEndpointWarnings(env)) log().warn(warning);
+  // Before the SDK starts, so its start-up lines too go through the plugin's logger (redacted,
+  // rate-limited, in MONITORING_LOG_FORMAT), at the level OTEL_LOG_LEVEL asks for.
+  const otelLogLevel = env.OTEL_LOG_LEVEL?.trim();
+  if (otelLogLevel && !OTEL_LOG_LEVELS.includes(otelLogLevel.toUpperCase())) {
+    log().warn(`OTEL_LOG_LEVEL=${quote(otelLogLevel)} (expected ${OTEL_LOG_LEVELS.join(', ').toLowerCase()}): using info`);
+  }
+  bridgeOtelDiag(log(), {
+    // host-metrics announces its successor package at every start; its successor does not yet
+    // share this SDK's instrumentation version, so the notice is ours to keep quiet.
+    ignore: [/host-metrics is deprecated/],
+    ...(otelLogLevel ? { otelLogLevel } : {}),
+  });
   const sdk = await startSdk({
     env,
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],
     views,
     sampler: new BreakerAwareSampler(samplerFromEnv(env), () => !tracingAllowed()),
     warn: (message) => log().warn(message),
-  });
-  // After the SDK: its start installs a console diag logger when OTEL_LOG_LEVEL is set.
-  bridgeOtelDiag(log(), {
-    // host-metrics announces its successor package at every start; its successor does not yet
-    // share this SDK's instrumentation version, so the notice is ours to keep quiet.
-    ignore: [/host-metrics is deprecated/],
   });
 
   const meter = sdk.meterProvider.getMeter(PACKAGE_NAME, version);

@@ -46,7 +46,7 @@ describe('bad settings', () => {
     expect(botEnv[0]!.message).toContain('\\u202e');
     expect(botEnv[0]!.message).not.toContain('\u202e');
     const startedLine = lines.find((l) => l.message.startsWith('monitoring started'));
-    expect(startedLine?.message).toMatch(/OTLP traces off, OTLP metrics off/);
+    expect(startedLine?.message).toMatch(/span export off, metric push off/);
     expect(r.stderr()).not.toMatch(/monitoring disabled/);
   }, 40_000);
 
