@@ -7,12 +7,42 @@
  */
 import type { ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { IncomingMessage } from 'node:http';
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { createSerializer } from '../metrics/exposition.js';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Exemplars } from '../metrics/exemplars.js';
+import { createSerializer, type ExpositionFormat } from '../metrics/exposition.js';
 import { READ_METHODS, type Route } from './server.js';
 
 /** Prometheus' text exposition format, as Prometheus asks for it. */
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = { prometheus: EXPOSITION_CONTENT_TYPE, openmetrics: OPENMETRICS_CONTENT_TYPE };
+
+/**
+ * The format a scraper's Accept header prefers: OpenMetrics 1.0 when it ranks
+ * application/openmetrics-text (version 1.0.0 or none given) above the classic text format,
+ * the classic format otherwise — and for no header, a browser or curl.
+ */
+export function negotiateFormat(accept: string | undefined): ExpositionFormat {
+  if (accept === undefined || accept.length > 1024) return 'prometheus';
+  let openMetrics = 0;
+  let classic = 0;
+  for (const range of accept.split(',')) {
+    const [type = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    let q = 1;
+    let version: string | undefined;
+    for (const parameter of parameters) {
+      const [key, value = ''] = parameter.split('=').map((part) => part.trim());
+      if (key === 'q') q = Number(value);
+      else if (key === 'version') version = value;
+    }
+    if (!(q > 0)) continue;
+    if (type === 'application/openmetrics-text' && (version === undefined || version === '1.0.0')) openMetrics = Math.max(openMetrics, q);
+    else if (type === 'text/plain' || type === '*/*' || type === 'text/*') classic = Math.max(classic, q);
+  }
+  return openMetrics > classic ? 'openmetrics' : 'prometheus';
+}
 
 export interface MetricsRouteOptions {
   /** Called as each scrape arrives. */
@@ -24,6 +54,8 @@ export interface MetricsRouteOptions {
   readonly onServed?: (busyMs: number) => void;
   /** A collection that failed or partly failed: one line, the scrape still answered. */
   readonly onError: (message: string) => void;
+  /** The scan and trade exemplars OpenMetrics scrapes get. */
+  readonly exemplars?: Exemplars;
 }
 
 /**
@@ -35,13 +67,16 @@ export interface MetricsRouteOptions {
  */
 export const MIN_COLLECTION_INTERVAL_MS = 1_000;
 
-/** One collection's answer, shared by every scrape that arrived while it was being made. */
-type Exposition = { readonly ok: true; readonly body: string } | { readonly ok: false };
+/**
+ * One collection's answer, shared by every scrape that arrived while it was being made: the body
+ * in the format of the scrape that started it, and in the other format once another asks.
+ */
+type Exposition = { readonly ok: true; readonly metrics: ResourceMetrics; readonly bodies: Map<ExpositionFormat, string> } | { readonly ok: false };
 
 export function metricsRoute(exporter: PrometheusExporter, options: MetricsRouteOptions): Route {
   // The exporter's defaults: no prefix, no timestamps, target_info and scope labels kept.
-  const serializer = createSerializer();
-  const collect = async (): Promise<Exposition> => {
+  const serializer = createSerializer(options.exemplars ? { exemplars: options.exemplars } : {});
+  const collect = async (format: ExpositionFormat): Promise<Exposition> => {
     // A timer, not an immediate: an immediate would run before the loop's timer phase comes round.
     await sleep(0, undefined, { ref: false });
     let busy = 0;
@@ -52,9 +87,9 @@ export function metricsRoute(exporter: PrometheusExporter, options: MetricsRoute
       if (errors.length > 0) options.onError(`metrics collection: ${errors.map(String).join('; ')}`);
       await sleep(0, undefined, { ref: false });
       started = performance.now();
-      const body = serializer.serialize(resourceMetrics);
+      const body = serializer.serialize(resourceMetrics, format);
       busy += performance.now() - started;
-      return { ok: true, body };
+      return { ok: true, metrics: resourceMetrics, bodies: new Map([[format, body]]) };
     } catch (error) {
       busy += performance.now() - started;
       options.onError(`metrics collection failed: ${String(error)}`);
@@ -70,12 +105,12 @@ export function metricsRoute(exporter: PrometheusExporter, options: MetricsRoute
   // per interval.
   let inFlight: Promise<Exposition> | undefined;
   let lastStart = Number.NEGATIVE_INFINITY;
-  const exposition = (): Promise<Exposition> => {
+  const exposition = (format: ExpositionFormat): Promise<Exposition> => {
     if (inFlight) return inFlight;
     const wait = Math.max(0, lastStart + MIN_COLLECTION_INTERVAL_MS - performance.now());
     const started = (wait > 0 ? sleep(wait, undefined, { ref: false }) : Promise.resolve()).then(() => {
       lastStart = performance.now();
-      return collect();
+      return collect(format);
     });
     inFlight = started.then(
       (result) => {
@@ -89,11 +124,17 @@ export function metricsRoute(exporter: PrometheusExporter, options: MetricsRoute
     );
     return inFlight;
   };
-  const answer = (res: ServerResponse, result: Exposition): void => {
+  const answer = (res: ServerResponse, result: Exposition, format: ExpositionFormat): void => {
     if (res.destroyed) return;
     if (result.ok) {
-      res.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE });
-      res.end(result.body);
+      let body = result.bodies.get(format);
+      if (body === undefined) {
+        const started = performance.now();
+        result.bodies.set(format, (body = serializer.serialize(result.metrics, format)));
+        options.onServed?.(performance.now() - started);
+      }
+      res.writeHead(200, { 'content-type': CONTENT_TYPES[format], vary: 'Accept' });
+      res.end(body);
     } else if (!res.headersSent) {
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('metrics collection failed\n');
@@ -101,10 +142,11 @@ export function metricsRoute(exporter: PrometheusExporter, options: MetricsRoute
   };
   return {
     methods: READ_METHODS,
-    handler: (_req, res) => {
+    handler: (req: IncomingMessage, res) => {
       options.onScrape?.();
-      exposition().then(
-        (result) => answer(res, result),
+      const format = negotiateFormat(req.headers.accept);
+      exposition(format).then(
+        (result) => answer(res, result, format),
         () => res.destroy(),
       );
     },

@@ -7,7 +7,7 @@
  * state rides on the channel message itself, so an operation that never settles leaks nothing.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { SpanStatusCode, context as otelContext, trace, type Attributes, type Counter, type Histogram, type Span, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, context as otelContext, trace, type Attributes, type Counter, type Histogram, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import {
   CHANNELS,
   TRACING_CHANNELS,
@@ -23,6 +23,8 @@ import { maskIdentifier, redactAndTruncate, shortAddress } from '../core/redact.
 import { apiLabel } from '../state/api-health.js';
 import { subscribeHttpClients, type ApiHostMap } from './http-clients.js';
 import type { MeasurementBatch, Sink } from '../metrics/batch.js';
+import { METRICS } from '../metrics/catalog.js';
+import type { Exemplars } from '../metrics/exemplars.js';
 import type { BotState } from '../state/bot-state.js';
 import { mappedOutcome, outcomeOf, outcomeOfError, scanOutcomeOf } from './outcome.js';
 import { apiScope, operationScope, whenTradeScopeWanted } from './scopes.js';
@@ -51,6 +53,8 @@ export interface SubscriberDeps {
   readonly onTrade?: (event: TradeEvent) => void;
   /** When given, measurements reach the instruments through it (at collection time, hot) rather than on the bot's call. */
   readonly batch?: MeasurementBatch;
+  /** Where a scan or trade measured inside a sampled span leaves its trace id (OpenMetrics exemplars). */
+  readonly exemplars?: Exemplars;
   readonly onError: (where: string, error: unknown) => void;
   /** Wall clock, ms. */
   readonly now: () => number;
@@ -176,7 +180,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
   const finish = (
     message: Carrier,
     classify: (result: unknown) => Outcome,
-  ): { seconds: number; outcome: Outcome; error: string | undefined } | undefined => {
+  ): { seconds: number; outcome: Outcome; error: string | undefined; span: SpanContext | undefined } | undefined => {
     const op = message[OPERATION];
     if (!op) return undefined;
     op.open = false;
@@ -207,7 +211,8 @@ export function subscribe(deps: SubscriberDeps): () => void {
       }
       span.end();
     }
-    return { seconds, outcome, error };
+    // The plugin's span, or the bot's own when the plugin records none: the trace to link to.
+    return { seconds, outcome, error, span: span?.spanContext() ?? (deps.exemplars ? trace.getSpanContext(otelContext.active()) : undefined) };
   };
 
   /**
@@ -269,6 +274,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
       const end = finish(message, scanOutcomeOf);
       if (!end) return;
       measure(recordScan, end.seconds, SCAN_ATTRIBUTES[end.outcome]);
+      deps.exemplars?.offer(METRICS.walletScanDuration.name, SCAN_ATTRIBUTES[end.outcome], end.seconds, end.span, now());
       // What the scan found is the wallet's business: any scan that neither failed nor was skipped succeeded.
       if (!isFailure(end.outcome) && end.outcome !== 'skipped' && end.outcome !== 'other') state.scanSucceeded(now(), 'observed');
     },
@@ -299,6 +305,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
       const operation = operationOf(order.operation);
       const side = sideOf(order.side);
       measure(recordTrade, seconds, TRADE_ATTRIBUTES[operation][side][outcome]);
+      deps.exemplars?.offer(METRICS.tradeExecutionDuration.name, TRADE_ATTRIBUTES[operation][side][outcome], seconds, end.span, now());
       deps.onTrade?.({ order, operation, side, outcome, seconds, ...(error === undefined ? {} : { error }) });
     },
   );

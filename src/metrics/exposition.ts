@@ -6,8 +6,15 @@
  * writes with the exporter's defaults (test/exposition.test.ts compares the two on a collection
  * with every kind of point and label): metric families grouped by name, a conflicting TYPE drops
  * the family, the first HELP and UNIT win, target_info first, scope labels after the point's own.
- * It is kept separate in two steps — families, then lines — so a second format (OpenMetrics)
- * can write the same families its own way.
+ * It is kept separate in two steps — families, then lines — so the second format, OpenMetrics
+ * 1.0 (for a scraper that asks for it), writes the same families its own way: family names
+ * without `_total`, `info` for target_info, buckets before count and sum, exemplars on the
+ * buckets (./exemplars.ts), `# EOF` at the end.
+ *
+ * One deliberate difference from the exporter: label names are made valid whatever an attribute
+ * is called (the OpenTelemetry Prometheus compatibility rules: a leading digit gets `key_`, names
+ * that become equal are merged, their values joined by `;`), so one odd resource attribute
+ * (`OTEL_RESOURCE_ATTRIBUTES=1team=desk`) can no longer make the whole scrape unparseable.
  *
  * It is also cheaper than the stock serializer, which rebuilds every line from scratch (for each
  * label Object.entries, two regexes over the name and three over the value, a new object per
@@ -18,6 +25,7 @@
  */
 import { diag, type Attributes } from '@opentelemetry/api';
 import { DataPointType, type DataPoint, type Histogram, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Exemplar, Exemplars } from './exemplars.js';
 
 type Value = Attributes[string];
 type PrometheusType = 'counter' | 'gauge' | 'histogram' | 'untyped';
@@ -42,10 +50,28 @@ const sanitizeName = (name: string): string => name.replace(/[^a-z0-9_]/gi, '_')
 function escapeValue(value: Value = ''): string {
   return escapeString(typeof value === 'string' ? value : JSON.stringify(value)).replace(/"/g, '\\"');
 }
+/**
+ * A valid label name for any attribute key: what Prometheus does not allow becomes `_` (runs of
+ * `_` folded, as the exporter folds them), a leading digit gets `key_`, and an empty result or one
+ * made only of underscores becomes `key_` followed by it — no name may start with `__` (reserved) or be empty.
+ */
+export function labelName(key: string): string {
+  const name = sanitizeName(key);
+  if (name === '' || /^_*$/.test(name)) return `key${name === '' ? '_' : name}`;
+  if (name[0]! >= '0' && name[0]! <= '9') return `key_${name}`;
+  return name;
+}
 function labelText(attributes: Attributes | undefined): string {
+  if (!attributes) return '';
+  const labels = new Map<string, string>();
+  for (const key of Object.keys(attributes)) {
+    const name = labelName(key);
+    const value = escapeValue(attributes[key]);
+    const before = labels.get(name);
+    labels.set(name, before === undefined ? value : `${before};${value}`);
+  }
   let text = '';
-  if (!attributes) return text;
-  for (const key of Object.keys(attributes)) text += `${text.length > 0 ? ',' : ''}${sanitizeName(key)}="${escapeValue(attributes[key])}"`;
+  for (const [name, value] of labels) text += `${text.length > 0 ? ',' : ''}${name}="${value}"`;
   return text;
 }
 const valueText = (value: number): string => (value === Infinity ? '+Inf' : value === -Infinity ? '-Inf' : `${value}`);
@@ -77,11 +103,24 @@ function metricName(metric: MetricData): string | undefined {
   return name;
 }
 
+export type ExpositionFormat = 'prometheus' | 'openmetrics';
+
 export interface Serializer {
-  serialize(resourceMetrics: ResourceMetrics): string;
+  /** The Prometheus text format 0.0.4 (the default), or OpenMetrics 1.0 with exemplars. */
+  serialize(resourceMetrics: ResourceMetrics, format?: ExpositionFormat): string;
 }
 
-export function createSerializer(): Serializer {
+/** OpenMetrics allows a UNIT only when the family name ends with it, in words. */
+const UNIT_WORDS: Readonly<Record<string, string>> = { s: 'seconds', ms: 'milliseconds', By: 'bytes', '1': 'ratio' };
+const OPENMETRICS_TYPES: Readonly<Record<PrometheusType, string>> = { counter: 'counter', gauge: 'gauge', histogram: 'histogram', untyped: 'unknown' };
+const escapeHelp = (text: string): string => escapeString(text).replace(/"/g, '\\"');
+
+function exemplarText(exemplar: Exemplar | undefined): string {
+  if (exemplar === undefined) return '';
+  return ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${valueText(exemplar.value)} ${(exemplar.timeMs / 1000).toFixed(3)}`;
+}
+
+export function createSerializer(options: { exemplars?: Exemplars } = {}): Serializer {
   // Conflicts already reported: each is one diag line while it lasts, not one per scrape.
   let previousConflicts = new Set<string>();
 
@@ -157,16 +196,17 @@ export function createSerializer(): Serializer {
   const singular = (name: string, point: DataPoint<number>, scope: string): string =>
     `${name}${labelSet(own(point.attributes), scope)} ${valueText(point.value)}\n`;
 
-  const histogram = (name: string, point: DataPoint<Histogram>, scope: string): string => {
+  const histogram = (name: string, point: DataPoint<Histogram>, scope: string, exemplars: readonly (Exemplar | undefined)[] | undefined, om: boolean): string => {
     const labels = own(point.attributes);
     const labelled = labelSet(labels, scope);
     const value = point.value;
-    let lines = '';
-    if (value.count != null) lines += `${name}_count${labelled} ${valueText(value.count)}\n`;
-    if (value.sum != null) lines += `${name}_sum${labelled} ${valueText(value.sum)}\n`;
+    let totals = '';
+    if (value.count != null) totals += `${name}_count${labelled} ${valueText(value.count)}\n`;
+    if (value.sum != null) totals += `${name}_sum${labelled} ${valueText(value.sum)}\n`;
     const { counts, boundaries } = value.buckets;
     // The scope labels, then le: the exporter adds le to a copy of the scope labels.
     const bucketPrefix = `${name}_bucket{${labels ? `${labels},` : ''}${scope ? `${scope},` : ''}`;
+    let buckets = '';
     let cumulative = 0;
     let infinityBound = false;
     for (let i = 0; i < counts.length; i++) {
@@ -174,16 +214,28 @@ export function createSerializer(): Serializer {
       const bound = boundaries[i];
       if (bound === undefined && infinityBound) break;
       if (bound === Infinity) infinityBound = true;
-      lines += `${bucketPrefix}${le(bound)}} ${valueText(cumulative)}\n`;
+      buckets += `${bucketPrefix}${le(bound)}} ${valueText(cumulative)}${om ? exemplarText(exemplars?.[i]) : ''}\n`;
     }
-    return lines;
+    // OpenMetrics wants a histogram's buckets first; the classic format is the exporter's order.
+    return om ? buckets + totals : totals + buckets;
   };
 
   const header = (name: string, metadata: Metadata): string =>
     `# HELP ${name} ${escapeString(metadata.help || 'description missing')}${metadata.unit ? `\n# UNIT ${name} ${escapeString(metadata.unit)}` : ''}\n# TYPE ${name} ${metadata.type}\n`;
 
+  /** OpenMetrics' family header: a counter's family is named without `_total`, target_info is the info family `target`. */
+  const openMetricsHeader = (name: string, metadata: Metadata): string => {
+    const family = name === 'target_info' ? 'target' : metadata.type === 'counter' && name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
+    const type = name === 'target_info' ? 'info' : OPENMETRICS_TYPES[metadata.type];
+    const word = UNIT_WORDS[metadata.unit];
+    const unit = word !== undefined && family.endsWith(`_${word}`) ? `# UNIT ${family} ${word}\n` : '';
+    return `# TYPE ${family} ${type}\n${unit}# HELP ${family} ${escapeHelp(metadata.help || 'description missing')}\n`;
+  };
+
   return {
-    serialize(resourceMetrics) {
+    serialize(resourceMetrics, format = 'prometheus') {
+      const om = format === 'openmetrics';
+      const head = om ? openMetricsHeader : header;
       let body = '';
       let resource = '';
       for (const [name, family] of families(resourceMetrics)) {
@@ -192,7 +244,7 @@ export function createSerializer(): Serializer {
         let writeMetadata = true;
         if (name === 'target_info') {
           const labels = labelSet(labelText(resourceMetrics.resource.attributes), '');
-          resource = `${header(name, metadata)}${`target_info${labels} 1`}\n`;
+          resource = `${head(name, metadata)}${`target_info${labels} 1`}\n`;
           writeMetadata = false;
         }
         for (const { metric, scope } of family.metrics) {
@@ -203,19 +255,23 @@ export function createSerializer(): Serializer {
           });
           let points = '';
           if (metric.dataPointType === DataPointType.HISTOGRAM) {
-            for (const point of metric.dataPoints) points += histogram(name, point, scopeLabels);
+            for (const point of metric.dataPoints) {
+              const exemplars = om ? options.exemplars?.of(metric.descriptor.name, point.attributes) : undefined;
+              points += histogram(name, point, scopeLabels, exemplars, om);
+            }
           } else if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
             for (const point of metric.dataPoints) points += singular(name, point, scopeLabels);
           } else {
             diag.error(`Unrecognizable DataPointType: ${metric.dataPointType} for metric "${name}"`);
           }
-          const text = `${writeMetadata ? header(name, metadata) : ''}${points}`.trim();
+          const text = `${writeMetadata ? head(name, metadata) : ''}${points}`.trim();
           if (text) {
             body += `${text}\n`;
             writeMetadata = false;
           }
         }
       }
+      if (om) return `${resource}${body}# EOF\n`;
       return resource + (body === '' ? NO_REGISTERED_METRICS : body);
     },
   };

@@ -48,6 +48,7 @@ export function startEndpoints({ config, telemetry, board, sampler, breaker, onB
       onScrape: telemetry.scraped,
       onServed: (ms) => telemetry.selfTime('collection', ms),
       onError: (message) => log().warn(message),
+      exemplars: telemetry.exemplars,
     });
     servers.push(() =>
       startServer({

@@ -42,6 +42,7 @@ export function startIngest({ config, version, bot, telemetry, tracingAllowed, o
     tracingAllowed,
     apiHosts,
     batch: telemetry.measurements,
+    exemplars: telemetry.exemplars,
     onTrade,
     onError: (where, error) => log().warn(`subscriber ${where} failed: ${String(error)}`),
     now,

@@ -10,6 +10,8 @@ import { bridgeOtelDiag, log } from '../core/log.js';
 import type { SelfActivity } from '../core/model.js';
 import { BreakerAwareSampler, samplerFromEnv } from '../ingest/trace-sampler.js';
 import { MeasurementBatch } from '../metrics/batch.js';
+import { METRICS } from '../metrics/catalog.js';
+import { Exemplars } from '../metrics/exemplars.js';
 import { gaugeReaders, type GaugeSources } from '../metrics/gauges.js';
 import { createInstruments, type Instruments } from '../metrics/instruments.js';
 import { CollectedMetrics } from '../rules/collected.js';
@@ -37,6 +39,8 @@ export interface Telemetry {
   readonly evaluatingReader: EvaluatingReader;
   readonly instruments: Instruments;
   readonly measurements: MeasurementBatch;
+  /** The scan and trade latency exemplars /metrics writes for OpenMetrics scrapes. */
+  readonly exemplars: Exemplars;
   /** Settles once host metrics have started (or failed to). */
   readonly hostMetrics: Promise<unknown>;
   /** Adds to the plugin's measured self time (monitoring_self_time_seconds_total, its CPU budget). */
@@ -143,6 +147,9 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
     evaluatingReader,
     instruments,
     measurements,
+    exemplars: new Exemplars(
+      Object.fromEntries([METRICS.walletScanDuration, METRICS.tradeExecutionDuration].map((def) => [def.name, def.buckets])),
+    ),
     hostMetrics,
     selfTime,
     pluginLoad: () => {

@@ -1,0 +1,63 @@
+/**
+ * Exemplars for the scan and trade latency histograms: per series and bucket, the last
+ * measurement taken inside a sampled span, with its trace and span ids, so a slow bucket on a
+ * dashboard leads to the trace of one operation that landed in it. The OpenTelemetry JS SDK
+ * keeps no exemplars, so the plugin keeps them beside it and the OpenMetrics exposition
+ * (./exposition.ts) writes them on the bucket lines.
+ *
+ * Bounded by construction: one slot per bucket of each series, and the series are the
+ * histogram's own (bounded label sets). Offering costs a bucket search and one small object,
+ * only for a measurement with a sampled span — none at all while no trace is exported.
+ */
+import { TraceFlags, type Attributes, type SpanContext } from '@opentelemetry/api';
+
+export interface Exemplar {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly value: number;
+  /** When it was measured, ms since the epoch. */
+  readonly timeMs: number;
+}
+
+/** A series' identity whatever attributes object carries it: names and values, sorted. */
+const seriesKeys = new WeakMap<Attributes, string>();
+export function seriesKey(attributes: Attributes): string {
+  let key = seriesKeys.get(attributes);
+  if (key === undefined) {
+    key = Object.keys(attributes)
+      .sort()
+      .map((name) => `${name}\u0000${String(attributes[name])}`)
+      .join('\u0001');
+    seriesKeys.set(attributes, key);
+  }
+  return key;
+}
+
+export class Exemplars {
+  /** Per instrument name: its bucket boundaries, and per series the slots (one per bucket, +Inf last). */
+  private readonly histograms = new Map<string, { boundaries: readonly number[]; series: Map<string, (Exemplar | undefined)[]> }>();
+
+  constructor(histograms: Readonly<Record<string, readonly number[]>>) {
+    for (const [name, boundaries] of Object.entries(histograms)) this.histograms.set(name, { boundaries, series: new Map() });
+  }
+
+  /** Keeps the measurement as its bucket's exemplar when it was taken in a sampled span. */
+  offer(instrument: string, attributes: Attributes, value: number, span: SpanContext | undefined, timeMs: number): void {
+    if (span === undefined || (span.traceFlags & TraceFlags.SAMPLED) === 0) return;
+    const histogram = this.histograms.get(instrument);
+    if (histogram === undefined || !Number.isFinite(value)) return;
+    const { boundaries } = histogram;
+    // The SDK's bucketing: a value equal to a boundary belongs to that boundary's bucket.
+    let bucket = 0;
+    while (bucket < boundaries.length && value > boundaries[bucket]!) bucket++;
+    const key = seriesKey(attributes);
+    let slots = histogram.series.get(key);
+    if (slots === undefined) histogram.series.set(key, (slots = new Array<Exemplar | undefined>(boundaries.length + 1)));
+    slots[bucket] = { traceId: span.traceId, spanId: span.spanId, value, timeMs };
+  }
+
+  /** The exemplars of one series, by bucket index (the last is +Inf), or undefined. */
+  of(instrument: string, attributes: Attributes): readonly (Exemplar | undefined)[] | undefined {
+    return this.histograms.get(instrument)?.series.get(seriesKey(attributes));
+  }
+}
