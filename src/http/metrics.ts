@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Exemplars } from '../metrics/exemplars.js';
+import { RUNTIME_SCOPE } from '../metrics/runtime.js';
 import { createSerializer, type ExpositionFormat } from '../metrics/exposition.js';
 import { READ_METHODS, type Route } from './server.js';
 
@@ -75,7 +76,7 @@ type Exposition = { readonly ok: true; readonly metrics: ResourceMetrics; readon
 
 export function metricsRoute(exporter: PrometheusExporter, options: MetricsRouteOptions): Route {
   // The exporter's defaults: no prefix, no timestamps, target_info and scope labels kept.
-  const serializer = createSerializer(options.exemplars ? { exemplars: options.exemplars } : {});
+  const serializer = createSerializer({ ...(options.exemplars ? { exemplars: options.exemplars } : {}), unitSuffixScopes: [RUNTIME_SCOPE] });
   const collect = async (format: ExpositionFormat): Promise<Exposition> => {
     // A timer, not an immediate: an immediate would run before the loop's timer phase comes round.
     await sleep(0, undefined, { ref: false });

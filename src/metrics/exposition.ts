@@ -91,9 +91,15 @@ function prometheusType(metric: MetricData): PrometheusType {
   }
 }
 
-/** The exposed name: sanitised, `_`-prefixed when it starts with a digit, `_total` on a monotonic sum. */
-function metricName(metric: MetricData): string | undefined {
+/**
+ * The exposed name: sanitised, `_`-prefixed when it starts with a digit, `_total` on a monotonic
+ * sum — and, for the scopes given (semantic-convention names such as v8js.memory.heap.used), the
+ * unit's word before it, as the OpenTelemetry → Prometheus rules add it.
+ */
+function metricName(metric: MetricData, unitSuffix: boolean): string | undefined {
   let name = sanitizeName(escapeString(metric.descriptor.name));
+  const word = unitSuffix ? UNIT_WORDS[metric.descriptor.unit] : undefined;
+  if (word !== undefined && !name.endsWith(`_${word}`)) name += `_${word}`;
   if (name === '' || name === '_') {
     diag.error(`Normalization for metric "${metric.descriptor.name}" resulted in an invalid name: "${name}"`);
     return undefined;
@@ -120,7 +126,14 @@ function exemplarText(exemplar: Exemplar | undefined): string {
   return ` # {trace_id="${exemplar.traceId}",span_id="${exemplar.spanId}"} ${valueText(exemplar.value)} ${(exemplar.timeMs / 1000).toFixed(3)}`;
 }
 
-export function createSerializer(options: { exemplars?: Exemplars } = {}): Serializer {
+export interface SerializerOptions {
+  readonly exemplars?: Exemplars;
+  /** Scopes whose instruments get unit suffixes (the runtime metrics' semantic-convention names). */
+  readonly unitSuffixScopes?: readonly string[];
+}
+
+export function createSerializer(options: SerializerOptions = {}): Serializer {
+  const unitSuffixScopes = new Set(options.unitSuffixScopes);
   // Conflicts already reported: each is one diag line while it lasts, not one per scrape.
   let previousConflicts = new Set<string>();
 
@@ -141,7 +154,7 @@ export function createSerializer(options: { exemplars?: Exemplars } = {}): Seria
     };
     for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
       for (const metric of metrics) {
-        const name = metricName(metric);
+        const name = metricName(metric, unitSuffixScopes.has(scope.name));
         if (name === undefined) continue;
         const type = prometheusType(metric);
         const family = found.get(name);

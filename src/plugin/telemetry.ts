@@ -12,6 +12,7 @@ import { BreakerAwareSampler, samplerFromEnv } from '../ingest/trace-sampler.js'
 import { MeasurementBatch } from '../metrics/batch.js';
 import { METRICS } from '../metrics/catalog.js';
 import { Exemplars } from '../metrics/exemplars.js';
+import { RUNTIME_SCOPE, startRuntimeMetrics } from '../metrics/runtime.js';
 import { gaugeReaders, type GaugeSources } from '../metrics/gauges.js';
 import { createInstruments, type Instruments } from '../metrics/instruments.js';
 import { CollectedMetrics } from '../rules/collected.js';
@@ -115,6 +116,11 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
     measurements.flush,
   );
   counters = instruments.counters;
+  const runtime = startRuntimeMetrics(
+    sdk.meterProvider.getMeter(RUNTIME_SCOPE, version),
+    () => gauges.eventLoop.last,
+    (histogram, seconds, attributes) => measurements.push((value, labels) => histogram.record(value, labels), seconds, attributes),
+  );
 
   let lastLoad = { at: monotonic(), selfMs: 0 };
   let stopping = false;
@@ -177,6 +183,7 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
     },
     stop: async () => {
       stopping = true;
+      runtime.stop();
       measurements.flush();
       await sdk.shutdown();
     },
