@@ -149,6 +149,22 @@ export const CONFIG_FIELDS = [
     description: 'Address both servers bind to; 0.0.0.0 exposes them to the network.',
   },
   {
+    key: 'tlsCertFile',
+    env: 'MONITORING_TLS_CERT_FILE',
+    kind: 'string',
+    default: undefined,
+    example: '/etc/polymarket-bot/tls/cert.pem',
+    description: 'PEM certificate (chain) file: with MONITORING_TLS_KEY_FILE, both servers speak HTTPS; both files are re-read when they change.',
+  },
+  {
+    key: 'tlsKeyFile',
+    env: 'MONITORING_TLS_KEY_FILE',
+    kind: 'string',
+    default: undefined,
+    example: '/etc/polymarket-bot/tls/key.pem',
+    description: 'PEM private key file of MONITORING_TLS_CERT_FILE.',
+  },
+  {
     key: 'monitorIntervalSeconds',
     env: 'MONITOR_INTERVAL_SECONDS',
     kind: 'integer',
@@ -473,6 +489,8 @@ export interface MonitoringConfig {
   metricsPort: number;
   metricsHost: string | undefined;
   host: string;
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
   monitorIntervalSeconds: number;
   maxCpuPercent: number;
   maxMemoryMb: number;
@@ -881,6 +899,10 @@ function collectWarnings(
       `${name('dashboardEnabled')}=true with ${name('alertEnabled')}=false: ` +
         '/health reports problems but no alert is sent',
     );
+  }
+  if ((config.tlsCertFile === undefined) !== (config.tlsKeyFile === undefined)) {
+    const [given, missing] = config.tlsCertFile !== undefined ? [name('tlsCertFile'), name('tlsKeyFile')] : [name('tlsKeyFile'), name('tlsCertFile')];
+    warnings.push(`${given} is set without ${missing}: the servers speak plain HTTP`);
   }
   const token = config.telegramBotToken !== undefined;
   const chat = config.telegramChatId !== undefined;

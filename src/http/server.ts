@@ -3,8 +3,11 @@
  * slow client costs one log line, never the bot. Sockets are unref'd so an idle keep-alive
  * connection from Prometheus cannot hold the bot's process open at exit.
  */
+import { readFile, stat } from 'node:fs/promises';
 import http from 'node:http';
+import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -20,6 +23,26 @@ export interface ServerOptions {
   readonly port: number;
   readonly routes: Readonly<Record<string, Route>>;
   readonly onError: (message: string) => void;
+  /** PEM files: the server speaks HTTPS, and re-reads both when either changes. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string };
+  /** One line when a changed certificate was taken up. */
+  readonly onInfo?: (message: string) => void;
+  /** How often the certificate files are checked for a change (tests shorten it). */
+  readonly tlsReloadCheckMs?: number;
+}
+
+/** How often the certificate files are checked for a change (a renewal): two stats a minute. */
+export const TLS_RELOAD_CHECK_MS = 30_000;
+
+/** The PEM pair, and what identifies this version of it. */
+async function readTls(tls: NonNullable<ServerOptions['tls']>): Promise<{ cert: Buffer; key: Buffer; version: string }> {
+  const [cert, key, certStat, keyStat] = await Promise.all([readFile(tls.certFile), readFile(tls.keyFile), stat(tls.certFile), stat(tls.keyFile)]);
+  return { cert, key, version: `${certStat.mtimeMs}:${certStat.size}:${keyStat.mtimeMs}:${keyStat.size}` };
+}
+
+async function fileVersion(tls: NonNullable<ServerOptions['tls']>): Promise<string> {
+  const [certStat, keyStat] = await Promise.all([stat(tls.certFile), stat(tls.keyFile)]);
+  return `${certStat.mtimeMs}:${certStat.size}:${keyStat.mtimeMs}:${keyStat.size}`;
 }
 
 export interface RunningServer {
@@ -82,17 +105,26 @@ function clearDeadline(socket: Socket): void {
   deadlines.delete(socket);
 }
 
-export function startServer(options: ServerOptions): Promise<RunningServer | undefined> {
-  const server = http.createServer(
-    {
-      // Bounded request size and time: hostile or broken clients cannot pin memory or sockets.
-      // The timeouts are Node's backstop; the per-connection deadlines below act first.
-      maxHeaderSize: MAX_HEADER_BYTES,
-      requestTimeout: REQUEST_DEADLINE_MS,
-      headersTimeout: HEADERS_DEADLINE_MS,
-      keepAliveTimeout: KEEP_ALIVE_MS,
-    },
-    (req, res) => {
+export async function startServer(options: ServerOptions): Promise<RunningServer | undefined> {
+  let tls: Awaited<ReturnType<typeof readTls>> | undefined;
+  if (options.tls) {
+    try {
+      tls = await readTls(options.tls);
+    } catch (error) {
+      // Never plain HTTP in place of the HTTPS asked for: the scraper is told by its failing scrape.
+      options.onError(`${options.name} server not started: cannot read its TLS certificate or key (${(error as NodeJS.ErrnoException).code ?? String(error)}); the bot runs on without it`);
+      return undefined;
+    }
+  }
+  const serverOptions = {
+    // Bounded request size and time: hostile or broken clients cannot pin memory or sockets.
+    // The timeouts are Node's backstop; the per-connection deadlines below act first.
+    maxHeaderSize: MAX_HEADER_BYTES,
+    requestTimeout: REQUEST_DEADLINE_MS,
+    headersTimeout: HEADERS_DEADLINE_MS,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+  };
+  const handler: http.RequestListener = (req, res) => {
       const socket = req.socket;
       deadline(socket, REQUEST_DEADLINE_MS);
       res.once('finish', () => deadline(socket, NEXT_REQUEST_DEADLINE_MS));
@@ -120,21 +152,61 @@ export function startServer(options: ServerOptions): Promise<RunningServer | und
         if (!res.headersSent) send(res, 500, 'internal error\n');
         else res.destroy();
       }
-    },
-  );
+  };
+  const server: http.Server = tls
+    ? https.createServer({ ...serverOptions, cert: tls.cert, key: tls.key, handshakeTimeout: HEADERS_DEADLINE_MS }, handler)
+    : http.createServer(serverOptions, handler);
   server.maxConnections = MAX_CONNECTIONS;
   server.maxHeadersCount = MAX_HEADERS;
   server.maxRequestsPerSocket = MAX_REQUESTS_PER_CONNECTION;
   server.on('connection', (socket: Socket) => {
     socket.unref();
+    // Over TLS the requests arrive on the TLS socket: its deadlines start once the handshake is
+    // done (bounded by handshakeTimeout), below.
+    if (tls) return;
     deadline(socket, HEADERS_DEADLINE_MS);
     socket.once('close', () => clearDeadline(socket));
   });
+  if (tls) {
+    server.on('secureConnection', (socket: TLSSocket) => {
+      deadline(socket, HEADERS_DEADLINE_MS);
+      socket.once('close', () => clearDeadline(socket));
+    });
+    server.on('tlsClientError', (_error, socket) => socket.destroy());
+  }
   server.on('clientError', (_error, socket) => socket.destroy());
   server.unref();
 
+  // A renewed certificate (certbot, cert-manager) is taken up without a restart.
+  let reload: NodeJS.Timeout | undefined;
+  if (tls && options.tls) {
+    const files = options.tls;
+    let version = tls.version;
+    let checking = false;
+    reload = setInterval(() => {
+      if (checking) return;
+      checking = true;
+      void fileVersion(files)
+        .then(async (now) => {
+          if (now === version) return;
+          const next = await readTls(files);
+          (server as https.Server).setSecureContext({ cert: next.cert, key: next.key });
+          version = next.version;
+          options.onInfo?.(`${options.name} server: TLS certificate reloaded`);
+        })
+        .catch((error: unknown) => {
+          // A half-written renewal, a mismatched pair: keep serving the previous one and say so once per change.
+          options.onError(`${options.name} server: TLS certificate not reloaded, the previous one stays (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+          void fileVersion(files).then((now) => (version = now), () => {});
+        })
+        .finally(() => (checking = false));
+    }, options.tlsReloadCheckMs ?? TLS_RELOAD_CHECK_MS);
+    reload.unref();
+  }
+
   return new Promise((resolve) => {
     const onListenError = (error: NodeJS.ErrnoException): void => {
+      clearInterval(reload);
       const why =
         error.code === 'EADDRINUSE'
           ? `${options.host}:${options.port} is already in use`
@@ -152,6 +224,7 @@ export function startServer(options: ServerOptions): Promise<RunningServer | und
         port,
         close: () =>
           new Promise<void>((done) => {
+            clearInterval(reload);
             server.close(() => done());
             server.closeAllConnections();
           }),

@@ -41,6 +41,9 @@ export function startEndpoints({ config, telemetry, board, sampler, breaker, onB
     log().error(message);
   };
   const ports: Endpoints['ports'] = {};
+  const tls =
+    config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? { tls: { certFile: config.tlsCertFile, keyFile: config.tlsKeyFile } } : {};
+  const onInfo = (message: string): void => void log().info(message);
   const servers: (() => Promise<RunningServer | undefined>)[] = [];
   const { prometheus } = telemetry;
   if (prometheus) {
@@ -56,6 +59,8 @@ export function startEndpoints({ config, telemetry, board, sampler, breaker, onB
         host: config.metricsHost ?? config.host,
         port: config.metricsPort,
         onError,
+        onInfo,
+        ...tls,
         routes: { '/metrics': requireBearer(route, config.authToken) },
       }).then((server) => {
         if (server) ports.metrics = server.port;
@@ -88,7 +93,7 @@ export function startEndpoints({ config, telemetry, board, sampler, breaker, onB
       ),
     };
     servers.push(() =>
-      startServer({ name: 'health', host: config.host, port: config.dashboardPort, onError, routes }).then((server) => {
+      startServer({ name: 'health', host: config.host, port: config.dashboardPort, onError, onInfo, ...tls, routes }).then((server) => {
         if (server) ports.health = server.port;
         return server;
       }),

@@ -186,8 +186,9 @@ function startedLine(
   telegram: boolean,
   exporting: StartedSdk['exporting'],
 ): string {
-  const metrics = ports.metrics ? `http://${config.metricsHost ?? config.host}:${ports.metrics}/metrics` : 'off';
-  const health = ports.health ? `http://${config.host}:${ports.health}/health` : 'off';
+  const scheme = config.tlsCertFile !== undefined && config.tlsKeyFile !== undefined ? 'https' : 'http';
+  const metrics = ports.metrics ? `${scheme}://${config.metricsHost ?? config.host}:${ports.metrics}/metrics` : 'off';
+  const health = ports.health ? `${scheme}://${config.host}:${ports.health}/health` : 'off';
   const alerts = !config.alertEnabled ? 'off' : telegram ? 'to Telegram and the log' : 'to the log only';
   return `monitoring started: metrics ${metrics}, health ${health}, evaluation every ${config.monitorIntervalSeconds}s, alerts ${alerts}, span export ${exporting.traces.join(' and ') || 'off'}, metric push ${exporting.metrics.join(' and ') || 'off'}`;
 }
