@@ -101,6 +101,8 @@ const SPEC: Record<string, [unknown, number?, number?]> = {
   METRICS_PORT: [9464, 1024, 65535],
   METRICS_HOST: [undefined],
   MONITORING_HOST: ['127.0.0.1'],
+  MONITORING_TLS_CERT_FILE: [undefined],
+  MONITORING_TLS_KEY_FILE: [undefined],
   MONITOR_INTERVAL_SECONDS: [30, 5, 300],
   MONITORING_MAX_CPU_PERCENT: [1, 0.1, 5],
   MONITORING_MAX_MEMORY_MB: [100, 50, 500],
