@@ -12,7 +12,7 @@ const escape = (text) => String(text).replaceAll('|', '\\|');
 
 export function renderConfigTable(fields, describeDefault, describeExpected) {
   const rows = fields.map(
-    (f) => `| \`${f.env}\` | ${escape(describeDefault(f))} | ${escape(describeExpected(f))} | ${escape(f.description)} |`,
+    (f) => `| \`${f.env}\`${f.otelEnv ? ` (or \`${f.otelEnv}\`)` : ''} | ${escape(describeDefault(f))} | ${escape(describeExpected(f))} | ${escape(f.description)} |`,
   );
   return ['| Variable | Default | Accepted | Meaning |', '|---|---|---|---|', ...rows].join('\n');
 }

@@ -65,8 +65,8 @@ describe('the docs', () => {
     expect(text).toBe(render(text, { CONFIG_FIELDS, describeDefault, describeExpected, METRIC_LIST }));
   });
 
-  it.each(CONFIG_FIELDS.map((f) => [f.env]))('documents %s', (env) => {
-    expect(read('docs/configuration.md')).toContain(`| \`${env}\` |`);
+  it.each(CONFIG_FIELDS.map((f) => [f.env, 'otelEnv' in f ? f.otelEnv : undefined]))('documents %s', (env, otelEnv) => {
+    expect(read('docs/configuration.md')).toContain(otelEnv ? `| \`${env}\` (or \`${otelEnv}\`) |` : `| \`${env}\` |`);
   });
 
   it.each(METRIC_LIST.map((m) => [m.name]))('documents series %s', (name) => {
