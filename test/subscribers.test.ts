@@ -307,9 +307,11 @@ describe('trade executions', () => {
       return { status: 'filled' };
     });
     await run(() => traceTradeExecution(ORDER, () => Promise.reject(new Error(`bad signer 0x${PRIVATE_KEY}`))));
+    // Each with the ids of its own (sampled) span, for the notice about it.
+    const [filled, failed] = t.spans().filter((s) => s.name === 'trade.execute').map((s) => ({ traceId: s.spanContext().traceId, spanId: s.spanContext().spanId }));
     expect(t.trades).toEqual([
-      { order: ORDER, operation: 'place', side: 'buy', outcome: 'filled', seconds: 0.03 },
-      { order: ORDER, operation: 'place', side: 'buy', outcome: 'error', seconds: 0, error: `Error: bad signer ${REDACTED}` },
+      { order: ORDER, operation: 'place', side: 'buy', outcome: 'filled', seconds: 0.03, trace: filled },
+      { order: ORDER, operation: 'place', side: 'buy', outcome: 'error', seconds: 0, error: `Error: bad signer ${REDACTED}`, trace: failed },
     ]);
   });
 });

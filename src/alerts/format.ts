@@ -167,6 +167,8 @@ export function formatTelegram(n: Notification, opts: TelegramFormatOptions): st
   if (n.kind === 'resolved') meta.push(`was ${escapeHtml(cleanLabel(n.severity, MAX_LABEL_CHARS))}`);
   const time = formatTime(n.at);
   if (time !== null) meta.push(time);
+  // Ids are hex by construction (the SDK's span context); checked anyway, as everything else here is.
+  if (n.trace !== undefined && /^[0-9a-f]{32}$/.test(n.trace.traceId)) meta.push(`trace ${n.trace.traceId}`);
   const description = escapeHtml(cleanDescription(n.description));
   const body = meta.filter((m) => m !== '').join(SEPARATOR) + (description === '' ? '' : `\n\n${description}`);
 

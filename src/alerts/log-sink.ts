@@ -17,7 +17,14 @@ export function createLogSink(logger: SinkLogger & Pick<Logger, 'debug'>): Alert
     name: 'log',
     deliver(n: Notification): void {
       try {
-        const meta = { component: n.component, rule: n.rule, severity: n.severity, kind: n.kind, alert: true };
+        const meta = {
+          component: n.component,
+          rule: n.rule,
+          severity: n.severity,
+          kind: n.kind,
+          alert: true,
+          ...(n.trace ? { trace_id: n.trace.traceId, span_id: n.trace.spanId } : {}),
+        };
         const line = formatLogLine(n);
         if (n.severity === 'critical' || n.severity === 'warning') logger.warn(line, meta);
         else if (n.routine) logger.debug(line, meta);

@@ -63,6 +63,7 @@ export function tradeDraft(trade: TradeEvent): Draft | undefined {
     severity: failed ? 'warning' : 'info',
     title: failed ? `${operation === 'cancel' ? 'Cancel' : 'Copied trade'} ${outcome}` : ROUTINE_TITLES[outcome]!,
     description: `${parts.join(', ')}${trade.error ? `; ${trade.error}` : ''}`,
+    ...(trade.trace ? { trace: trade.trace } : {}),
   };
 }
 

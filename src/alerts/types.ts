@@ -25,6 +25,8 @@ export interface Notification {
   silent: boolean;
   /** Wall-clock ms when the evaluator decided to notify (delivery may be later: retries, rate limits). */
   at: number;
+  /** The sampled span of the operation the notice stems from (a failed trade), to find its trace. */
+  trace?: { readonly traceId: string; readonly spanId: string };
 }
 
 export interface AlertSink {

@@ -7,7 +7,7 @@
  * state rides on the channel message itself, so an operation that never settles leaks nothing.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { SpanStatusCode, context as otelContext, trace, type Attributes, type Counter, type Histogram, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, TraceFlags, context as otelContext, trace, type Attributes, type Counter, type Histogram, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import {
   CHANNELS,
   TRACING_CHANNELS,
@@ -37,6 +37,8 @@ export interface TradeEvent {
   readonly seconds: number;
   /** Redacted, one line; only when the execution threw or rejected. */
   readonly error?: string;
+  /** The trade's sampled span, when one was recorded: notices about it lead to its trace. */
+  readonly trace?: { readonly traceId: string; readonly spanId: string };
 }
 
 export interface SubscriberDeps {
@@ -306,7 +308,8 @@ export function subscribe(deps: SubscriberDeps): () => void {
       const side = sideOf(order.side);
       measure(recordTrade, seconds, TRADE_ATTRIBUTES[operation][side][outcome]);
       deps.exemplars?.offer(METRICS.tradeExecutionDuration.name, TRADE_ATTRIBUTES[operation][side][outcome], seconds, end.span, now());
-      deps.onTrade?.({ order, operation, side, outcome, seconds, ...(error === undefined ? {} : { error }) });
+      const sampled = end.span !== undefined && (end.span.traceFlags & TraceFlags.SAMPLED) !== 0 ? { trace: { traceId: end.span.traceId, spanId: end.span.spanId } } : {};
+      deps.onTrade?.({ order, operation, side, outcome, seconds, ...(error === undefined ? {} : { error }), ...sampled });
     },
   );
 

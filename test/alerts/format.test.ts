@@ -53,6 +53,16 @@ describe('formatTelegram', () => {
     ]);
   });
 
+  it('names the trace of the operation a notice stems from, in the metadata line (no tag: tags stay in the first line)', () => {
+    const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+    const [text] = formatTelegram(notification({ kind: 'event', severity: 'warning', trace }), { staging: false });
+    expect(text!.split('\n')[1]).toBe('DailyLossCritical \u00B7 trade_executor \u00B7 2025-01-02 03:04:05 UTC \u00B7 trace 4bf92f3577b34da6a3ce929d0e0e4736');
+    expectValidPart(text!);
+    // Anything but a trace id is not shown.
+    const [odd] = formatTelegram(notification({ trace: { traceId: '<b>x</b>', spanId: '' } }), { staging: false });
+    expect(odd).not.toContain('trace');
+  });
+
   it('prefixes [STAGING] when staging', () => {
     const [text] = formatTelegram(notification(), { staging: true });
     expect(text).toBe(
@@ -199,6 +209,13 @@ describe('createLogSink', () => {
       kind: 'event',
     });
     expect(logger.lines[0]!.message).toBe(formatLogLine(notification()));
+  });
+
+  it('carries the trace and span ids of the operation a notice stems from', () => {
+    const logger = fakeLogger();
+    const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+    createLogSink(logger).deliver(notification({ severity: 'warning', kind: 'event', rule: 'PolymarketBotTradeFailed', trace }));
+    expect(logger.lines[0]!.meta).toMatchObject({ trace_id: trace.traceId, span_id: trace.spanId });
   });
 
   it('never throws, even when the logger does', () => {

@@ -90,6 +90,12 @@ describe('OpenTelemetry environment parity', () => {
     expect(bot.output()).toContain(`id: '${exemplar![2]}'`);
     // The classic format has none.
     expect((await get(`http://127.0.0.1:${env.METRICS_PORT}/metrics`)).body).not.toContain('# {');
+    // A notice about a failed trade names its trace: the log line carries the ids of an exported span.
+    const notice = JSON.parse(await bot.waitForLine(/"rule":"PolymarketBotTradeFailed"/, 20_000)) as { trace_id?: string; span_id?: string };
+    expect(notice.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    const deadlineNotice = Date.now() + 10_000;
+    while (!bot.output().includes(`id: '${notice.span_id}'`) && Date.now() < deadlineNotice) await new Promise((r) => setTimeout(r, 200));
+    expect(bot.output()).toContain(`traceId: '${notice.trace_id}'`);
   });
 
   it('writes the SDK\'s own lines at OTEL_LOG_LEVEL through the plugin\'s log (stderr, its format), never on stdout', async () => {
