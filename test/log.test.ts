@@ -1,5 +1,5 @@
 import { PassThrough, Writable } from 'node:stream';
-import { diag } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, trace, type Context, diag } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bridgeOtelDiag, configureLogger, createLogger, log, writeLine, type Logger, type LogLevel } from '../src/core/log.js';
 import { REDACTED, clearRegisteredSecrets, registerSecrets, secretsFromEnv } from '../src/core/redact.js';
@@ -292,6 +292,35 @@ describe('shared logger', () => {
   });
 });
 
+describe('formats', () => {
+  it('logfmt: time, level, component, msg, then metadata; values quoted when they must be', async () => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    createLogger({ level: 'info', format: 'logfmt', stream }).warn('scan "slow"', { wallets: 3, host: 'a b', list: [1, 2] });
+    await new Promise((r) => setImmediate(r));
+    expect(text).toMatch(/^time=\S+ level=warn component=monitoring msg="scan \\"slow\\"" wallets=3 host="a b" list=\[1,2\]\n$/);
+  });
+
+  it('a line written inside a sampled span carries its trace and span ids; outside one, none', async () => {
+    const { logger, lines } = capture();
+    const spanContext = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 };
+    // No context manager is registered here: the span's context is passed to `with` through a stub manager.
+    const manager = { active: () => activeContext, with: <T>(ctx: Context, fn: () => T) => { const before = activeContext; activeContext = ctx; try { return fn(); } finally { activeContext = before; } }, bind: <T>(_: Context, t: T) => t, enable() { return this; }, disable() { return this; } };
+    let activeContext: Context = ROOT_CONTEXT;
+    context.setGlobalContextManager(manager);
+    try {
+      context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), () => logger.warn('inside'));
+      logger.warn('outside');
+    } finally {
+      context.disable();
+    }
+    const [inside, outside] = await lines();
+    expect(inside).toMatchObject({ message: 'inside', trace_id: spanContext.traceId, span_id: spanContext.spanId });
+    expect(outside).not.toHaveProperty('trace_id');
+  });
+});
+
 describe('OpenTelemetry diag bridge', () => {
   it('routes SDK warnings and errors through redaction', async () => {
     const { logger, raw, lines } = capture();
@@ -312,6 +341,25 @@ describe('OpenTelemetry diag bridge', () => {
     bridgeOtelDiag(logger, { now: () => 0 });
     diag.info('informational');
     diag.debug('chatter');
+    expect(await lines()).toEqual([]);
+  });
+
+  it('at OTEL_LOG_LEVEL writes the SDK\'s lines down to that level, whatever the plugin\'s own level', async () => {
+    const { logger, lines } = capture('warn');
+    bridgeOtelDiag(logger, { now: () => 0, otelLogLevel: 'Debug' });
+    diag.debug('chatter');
+    diag.verbose('finer chatter');
+    logger.debug('the plugin\'s own debug line stays below its level');
+    expect((await lines()).map((l) => [l.level, l.component, l.message])).toEqual([
+      ['debug', 'otel', expect.stringMatching(/^@opentelemetry\/api: Registered a global for diag/)],
+      ['debug', 'otel', 'chatter'],
+    ]);
+  });
+
+  it('OTEL_LOG_LEVEL=none silences the SDK entirely', async () => {
+    const { logger, lines } = capture();
+    bridgeOtelDiag(logger, { now: () => 0, otelLogLevel: 'none' });
+    diag.error('boom');
     expect(await lines()).toEqual([]);
   });
 
