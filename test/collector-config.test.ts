@@ -23,7 +23,7 @@ interface CollectorConfig {
   connectors?: Section;
   service: {
     extensions?: string[];
-    telemetry?: { metrics?: { address?: string } };
+    telemetry?: { metrics?: { address?: string; readers?: { pull?: { exporter?: { prometheus?: { host?: string; port?: number } } } }[] } };
     pipelines: Record<string, Pipeline>;
   };
 }
@@ -63,8 +63,12 @@ function listeners(config: CollectorConfig): { component: string; port: number }
   for (const [id, settings] of Object.entries(config.exporters ?? {})) {
     if (LISTENING_EXPORTERS.has(typeOf(id))) for (const e of endpointsIn(settings)) add(`exporters.${id}`, e);
   }
-  const telemetry = config.service.telemetry?.metrics?.address;
-  if (telemetry) add('service.telemetry.metrics', telemetry);
+  const telemetry = config.service.telemetry?.metrics;
+  if (telemetry?.address) add('service.telemetry.metrics', telemetry.address);
+  for (const reader of telemetry?.readers ?? []) {
+    const prometheus = reader.pull?.exporter?.prometheus;
+    if (prometheus?.port !== undefined) add('service.telemetry.metrics', `${prometheus.host ?? ''}:${prometheus.port}`);
+  }
   return out;
 }
 
@@ -123,12 +127,22 @@ describe('otel-collector/config.yaml', () => {
 
   it('has a traces pipeline to an OTLP backend and a metrics pipeline to the prometheus exporter', () => {
     const { traces, metrics } = config.service.pipelines;
-    expect(traces?.exporters?.map(typeOf)).toContain('otlp');
+    expect(traces?.exporters?.map(typeOf)).toContain('otlp_grpc');
     expect(metrics?.exporters?.map(typeOf)).toContain('prometheus');
   });
 
   it('keeps the plugin’s series names unchanged on the way through (no unit suffixes added)', () => {
-    expect((config.exporters?.prometheus as { add_metric_suffixes?: boolean }).add_metric_suffixes).toBe(false);
+    expect((config.exporters?.prometheus as { translation_strategy?: string }).translation_strategy).toBe('UnderscoreEscapingWithoutSuffixes');
+  });
+
+  it('uses no setting or component name a current collector (0.159) deprecates or ignores', () => {
+    // service.telemetry.metrics.address: ignored since readers replaced it (the :8888 scrape died);
+    // add_metric_suffixes: deprecated for translation_strategy; otlp / otlphttp exporters: renamed
+    // otlp_grpc / otlp_http in 0.144, the old names kept only as deprecated aliases.
+    expect(config.service.telemetry?.metrics?.address).toBeUndefined();
+    expect(text).not.toMatch(/^\s*add_metric_suffixes:/m);
+    expect(Object.keys(config.exporters ?? {}).map(typeOf).filter((t) => t === 'otlp' || t === 'otlphttp')).toEqual([]);
+    expect(config.service.telemetry?.metrics?.readers?.[0]?.pull?.exporter?.prometheus).toEqual({ host: '0.0.0.0', port: 8888 });
   });
 
   it('is scraped by Prometheus on the ports it listens on', () => {
