@@ -4,6 +4,7 @@
  * is not retried, Alertmanager routes that lead somewhere, and alert rules whose names, labels,
  * annotations, runbook anchors and unit tests follow one convention.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,9 @@ const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8
 
 interface ComposeService {
   image?: string;
+  healthcheck?: { test?: string[]; disable?: boolean };
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }>;
   volumes?: (string | { type?: string; source?: string })[];
   ports?: (string | { host_ip?: string })[];
   extra_hosts?: string[];
@@ -81,17 +85,44 @@ describe('deploy/compose.yaml', () => {
   it('has a service behind every hostname Prometheus and the collector send to', () => {
     const prom = parse(read('prometheus/prometheus.yml')) as {
       alerting: { alertmanagers: { static_configs: { targets: string[] }[] }[] };
-      scrape_configs: { static_configs: { targets: string[] }[] }[];
+      scrape_configs: { static_configs?: { targets: string[] }[] }[];
     };
     const collector = parse(read('otel-collector/config.yaml')) as { exporters: Record<string, { endpoint?: string }> };
     const targets = [
       ...prom.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((s) => s.targets)),
-      ...prom.scrape_configs.flatMap((j) => j.static_configs.flatMap((s) => s.targets)),
+      ...prom.scrape_configs.flatMap((j) => (j.static_configs ?? []).flatMap((s) => s.targets)),
       ...Object.values(collector.exporters).flatMap((e) => (e.endpoint && !e.endpoint.startsWith('0.0.0.0') ? [e.endpoint] : [])),
     ];
     const hosts = new Set(targets.map((t) => t.replace(/^\w+:\/\//, '').split(':')[0]!));
     hosts.delete('host.docker.internal');
     for (const host of hosts) expect(Object.keys(compose.services), `nothing in compose answers to ${host}`).toContain(host);
+  });
+
+  it.each(services)('checks the health of %s (or says why it cannot)', (name, service) => {
+    const check = service.healthcheck;
+    expect(check, `${name} has no healthcheck`).toBeDefined();
+    if (check?.disable) {
+      // Only an image with nothing to run a check with; the compose file must say so.
+      expect(read('deploy/compose.yaml')).toMatch(/no shell or HTTP client/);
+      expect(name).toBe('otel-collector');
+    } else {
+      expect(check?.test?.[0]).toBe('CMD');
+      expect(check?.test?.join(' ')).toMatch(/http:\/\/127\.0\.0\.1:\d+\//);
+    }
+  });
+
+  it('starts a service after what it needs is healthy', () => {
+    expect(compose.services.prometheus?.depends_on?.alertmanager?.condition).toBe('service_healthy');
+    expect(compose.services.grafana?.depends_on?.prometheus?.condition).toBe('service_healthy');
+  });
+
+  it('has no default Grafana password: compose refuses to start without one', () => {
+    expect(compose.services.grafana?.environment?.GF_SECURITY_ADMIN_PASSWORD).toMatch(/^\$\{GRAFANA_ADMIN_PASSWORD:\?[^}]+\}$/);
+    expect(read('deploy/compose.yaml')).not.toMatch(/:-admin\b/);
+  });
+
+  it('keeps exemplars (the trace links of the latency panels)', () => {
+    expect((compose.services.prometheus as { command?: string[] }).command).toContain('--enable-feature=exemplar-storage');
   });
 
   describe('the pin check itself', () => {
@@ -184,6 +215,34 @@ describe('deploy/systemd/polymarket-bot.service', () => {
     expect(values('MemoryDenyWriteExecute')).toEqual([]);
   });
 
+  it('runs the bot on a Node that is 22.15 or newer, checked before it starts — not Debian\'s /usr/bin/node (18 or 20)', () => {
+    const [start] = values('ExecStart');
+    const node = start!.split(' ')[0]!;
+    expect(node).not.toBe('/usr/bin/node');
+    const check = values('ExecStartPre').find((command) => command.startsWith(`${node} -e `));
+    expect(check, 'an ExecStartPre checks the version of the node ExecStart runs').toBeDefined();
+    // The check itself, run on this machine's Node against versions either side of the line.
+    const script = /-e "(.*)"$/.exec(check!)![1]!;
+    const verdict = (version: string): number | null =>
+      spawnSync(process.execPath, ['-e', `Object.defineProperty(process.versions, 'node', { value: '${version}' }); ${script}`], { encoding: 'utf8' }).status;
+    expect(['20.19.0', '22.14.9', '22.15.0', '24.1.0'].map(verdict)).toEqual([1, 1, 0, 0]);
+  });
+
+  it('is hardened as systemd-analyze security asks, short of what a trading bot needs', (context) => {
+    for (const [key, value] of [
+      ['ProtectProc', 'invisible'],
+      ['PrivateUsers', 'yes'],
+      ['PrivateMounts', 'yes'],
+      ['RemoveIPC', 'yes'],
+      ['SystemCallErrorNumber', 'EPERM'],
+    ]) expect(values(key!), key).toEqual([value]);
+    expect(values('SystemCallFilter')).toEqual(['@system-service', '~@privileged']);
+    const analyze = spawnSync('systemd-analyze', ['security', '--offline=yes', path.join(DEPLOY, 'systemd/polymarket-bot.service')], { encoding: 'utf8' });
+    if (analyze.error) return context.skip('systemd-analyze is not installed here');
+    const score = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(analyze.stdout)?.[1]);
+    expect(score, analyze.stdout.slice(-300)).toBeLessThanOrEqual(1.5);
+  });
+
   describe('the health-check bound check itself', () => {
     it.each([
       // the predecessor's
@@ -235,14 +294,15 @@ describe('deploy/alertmanager/alertmanager.yml', () => {
     expect(alertmanager.route.group_by).toEqual(expect.arrayContaining(['alertname', 'job', 'instance']));
   });
 
-  it('sends to Telegram in HTML parse mode, resolved messages too, with the token read from a file', () => {
+  it('sends to Telegram in HTML parse mode, resolved messages too, with the token and the chat id read from files (0.31+)', () => {
     const telegram = receiver(alertmanager.route.receiver)?.telegram_configs ?? [];
     expect(telegram.length).toBeGreaterThan(0);
     for (const cfg of telegram) {
       expect(cfg).toMatchObject({ parse_mode: 'HTML', send_resolved: true });
       expect(cfg.bot_token_file).toMatch(/^\//);
       expect(cfg).not.toHaveProperty('bot_token');
-      expect(typeof cfg.chat_id).toBe('number');
+      expect(cfg.chat_id_file).toMatch(/^\/etc\/alertmanager\/secrets\//);
+      expect(cfg).not.toHaveProperty('chat_id');
     }
   });
 

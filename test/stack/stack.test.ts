@@ -139,6 +139,7 @@ beforeAll(async () => {
         if (key === 'telegram_configs') {
           for (const cfg of value as Record<string, unknown>[]) {
             delete cfg.bot_token_file;
+            delete cfg.chat_id_file;
             Object.assign(cfg, { api_url: `http://127.0.0.1:${telegramPort}`, bot_token: TOKEN, chat_id: 42 });
           }
         } else patchTelegram(value);
