@@ -19,7 +19,7 @@ import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { loadConfig } from '../src/core/config.js';
 import { METRICS } from '../src/metrics/catalog.js';
-import { MEMORY_WARNING_SHARE, ruleNamed, ruleSettings, STALE_CRITICAL_FACTOR, type RuleName } from '../src/rules/catalog.js';
+import { MEMORY_WARNING_SHARE, RULES, ruleNamed, ruleSettings, runbookUrl, STALE_CRITICAL_FACTOR, type RuleDef, type RuleName } from '../src/rules/catalog.js';
 
 /**
  * Dashboard JSON schema 39: what Grafana 10.3 to 11.2 write, and what every Grafana 11 reads
@@ -33,6 +33,21 @@ export const DATASOURCE = Object.freeze({ type: 'prometheus', uid: '${datasource
 
 /** The provisioned datasource's uid (grafana/provisioning/datasources/prometheus.yaml). */
 export const PROVISIONED_DATASOURCE_UID = 'prometheus';
+/** The provisioned Jaeger datasource the latency panels' exemplars link to. */
+export const TRACE_DATASOURCE_UID = 'jaeger';
+
+/**
+ * The datasource input of Grafana's "Import dashboard" dialog: the import replaces
+ * `${DS_PROMETHEUS}` with the Prometheus chosen there. It is the `$datasource` variable's initial
+ * value; provisioned (no import step), the placeholder names no datasource and the variable takes
+ * the default Prometheus datasource, which the provisioned one is.
+ */
+export const DATASOURCE_INPUT = 'DS_PROMETHEUS';
+/** The oldest Grafana the dashboards are written for (schemaVersion 39). */
+export const GRAFANA_MIN_VERSION = '11.1.0';
+
+/** Histograms whose latency panels show exemplars (trace ids, OpenMetrics) and link them to traces. */
+const EXEMPLAR_HISTOGRAMS = [METRICS.walletScanDuration.name, METRICS.tradeExecutionDuration.name];
 
 const config = loadConfig({}).config;
 const settings = ruleSettings(config);
@@ -365,7 +380,7 @@ const HEALTH_CHECKS = METRICS.healthChecks.name;
 function variables(): (dashboard.DatasourceVariableBuilder | dashboard.QueryVariableBuilder)[] {
   return [
     new dashboard.DatasourceVariableBuilder('datasource')
-      .current({ selected: false, text: 'Prometheus', value: PROVISIONED_DATASOURCE_UID })
+      .current({ selected: false, text: 'Prometheus', value: `\${${DATASOURCE_INPUT}}` })
       .description('The Prometheus that scrapes the bot.')
       .hide(dashboard.VariableHide.DontHide)
       .includeAll(false)
@@ -420,13 +435,71 @@ function board({ uid, title, description, panels }: { uid: string; title: string
         .name('Annotations & Alerts')
         .type('dashboard'),
     );
+  const built = builder.build() as Json;
+  // Prometheus' firing alerts of the chosen bots, drawn on every graph (the same names as Telegram's).
+  built.annotations.list.push({
+    datasource: DATASOURCE,
+    enable: true,
+    expr: `${ALERTS_FIRING}`,
+    iconColor: 'red',
+    name: 'Firing alerts',
+    step: '60s',
+    tagKeys: 'severity,instance',
+    titleFormat: '{{alertname}}',
+    textFormat: '{{severity}} on {{instance}}',
+    useValueForTime: false,
+  });
   for (const variable of variables()) builder.withVariable(variable);
   for (const item of layout(panels)) {
     if (item instanceof dashboard.RowBuilder) builder.withRow(item);
     else builder.withPanel(item);
   }
-  // See SCHEMA_VERSION; a provisioned dashboard has no database id.
-  return { ...builder.build(), id: null, schemaVersion: SCHEMA_VERSION };
+  const json = builder.build() as Json;
+  json.annotations = built.annotations;
+  for (const panel of panelsOf(json)) {
+    const targets = (panel.targets as Json[] | undefined) ?? [];
+    // Latency quantiles over the scan and trade buckets: exemplars on, linked to the trace datasource
+    // (grafana/provisioning/datasources/prometheus.yaml: exemplarTraceIdDestinations).
+    for (const t of targets) if (EXEMPLAR_HISTOGRAMS.some((name) => String(t.expr).includes(`${name}_bucket`))) t.exemplar = true;
+    const links = runbookLinks(targets.map((t) => String(t.expr)));
+    if (links.length > 0) panel.links = links;
+  }
+  const panelTypes = [...new Set(panelsOf(json).map((p) => String(p.type)).filter((type) => type !== 'row'))].sort();
+  // See SCHEMA_VERSION; a provisioned dashboard has no database id. __inputs and __requires are what
+  // Grafana's "Export for sharing externally" writes, for the import dialog.
+  return {
+    __inputs: [{ name: DATASOURCE_INPUT, label: 'Prometheus', description: 'The Prometheus that scrapes the bots.', type: 'datasource', pluginId: 'prometheus', pluginName: 'Prometheus' }],
+    __requires: [
+      { type: 'grafana', id: 'grafana', name: 'Grafana', version: GRAFANA_MIN_VERSION },
+      { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
+      ...panelTypes.map((type) => ({ type: 'panel', id: type, name: PANEL_NAMES[type] ?? type, version: '' })),
+    ],
+    ...json,
+    id: null,
+    schemaVersion: SCHEMA_VERSION,
+  };
+}
+
+const PANEL_NAMES: Readonly<Record<string, string>> = { timeseries: 'Time series', stat: 'Stat', 'state-timeline': 'State timeline' };
+
+/** The chosen bots' firing alerts, for the annotation query. */
+const ALERTS_FIRING = 'ALERTS{alertstate="firing", job=~"$job", instance=~"$instance"}';
+
+/**
+ * A panel's links to the runbook of every alert rule over a series it draws: from the rule
+ * catalog (each rule's PromQL names its series), so a new rule gets its link without an edit here.
+ */
+function runbookLinks(exprs: string[]): Json[] {
+  const series = (expr: string): Set<string> => new Set(expr.match(/\b[a-z_][a-z0-9_]*\b/g) ?? []);
+  const drawn = new Set(exprs.flatMap((expr) => [...series(expr)]).map((name) => name.replace(/_(bucket|count|sum)$/, '')));
+  const links: Json[] = [];
+  for (const rule of RULES as readonly RuleDef[]) {
+    if (rule.prometheus === undefined) continue;
+    const used = [...series(rule.prometheus.expr(settings))].map((name) => name.replace(/_(bucket|count|sum)$/, ''));
+    if (!used.some((name) => name.startsWith('monitoring_') && drawn.has(name))) continue;
+    links.push({ title: `Runbook: ${rule.name}`, url: runbookUrl(rule.name), targetBlank: true });
+  }
+  return links;
 }
 
 // Legends lead with what the series is and end with the bot it comes from, so several selected

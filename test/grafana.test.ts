@@ -17,7 +17,10 @@ import {
   renderDashboards,
   SCHEMA_VERSION,
   THRESHOLDS,
+  TRACE_DATASOURCE_UID,
 } from '../scripts/dashboards.js';
+import { loadConfig } from '../src/core/config.js';
+import { ruleNamed, ruleSettings, runbookUrl, type RuleName } from '../src/rules/catalog.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const read = (rel: string) => readFileSync(path.join(ROOT, rel), 'utf8');
@@ -38,6 +41,7 @@ const KNOWN_SERIES = new Set([
 ]);
 
 const DATASOURCE_REF = { type: 'prometheus', uid: '${datasource}' };
+const datasources = parse(readFileSync(new URL('../grafana/provisioning/datasources/prometheus.yaml', import.meta.url), 'utf8'));
 const FILTER_MATCHERS = [
   ['job', '=~', '$job'],
   ['instance', '=~', '$instance'],
@@ -156,7 +160,9 @@ describe('dashboard structure', () => {
     const vars = json.templating.list as Json[];
     expect(vars.map((v) => v.name)).toEqual(['datasource', 'job', 'instance']);
     const [datasource, job, instance] = vars;
-    expect(datasource).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: PROVISIONED_DATASOURCE_UID } });
+    // The import dialog's input; provisioned, the default Prometheus datasource (the provisioned one).
+    expect(datasource).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: '${DS_PROMETHEUS}' } });
+    expect(datasources.datasources.find((d: Json) => d.uid === PROVISIONED_DATASOURCE_UID)?.isDefault).toBe(true);
     for (const v of [job, instance]) {
       expect(v).toMatchObject({ type: 'query', multi: true, includeAll: true, allValue: '.*', datasource: DATASOURCE_REF });
       expect(v.definition).toBe(v.query.query);
@@ -325,13 +331,62 @@ describe('thresholds and mappings', () => {
   });
 });
 
+describe('import, annotations, runbooks and exemplars', () => {
+  it.each(boards.map((b) => [b.json.uid, b.json]))('%s can be imported from the UI: __inputs for its datasource, __requires for what it uses', (_uid, json) => {
+    expect(json.__inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' })]);
+    const requires = json.__requires as Json[];
+    expect(requires).toContainEqual(expect.objectContaining({ type: 'grafana', id: 'grafana' }));
+    expect(requires).toContainEqual(expect.objectContaining({ type: 'datasource', id: 'prometheus' }));
+    const used = new Set(panelsOf(json).map((p) => p.type).filter((t) => t !== 'row'));
+    expect(new Set(requires.filter((r) => r.type === 'panel').map((r) => r.id))).toEqual(used);
+    // The input is used: the import dialog substitutes it.
+    expect(JSON.stringify(json)).toContain('${DS_PROMETHEUS}');
+  });
+
+  it.each(boards.map((b) => [b.json.uid, b.json]))('%s draws the chosen bots\' firing alerts on its graphs', (_uid, json) => {
+    const firing = (json.annotations.list as Json[]).find((a) => a.name === 'Firing alerts');
+    expect(firing).toMatchObject({ datasource: DATASOURCE_REF, enable: true, titleFormat: '{{alertname}}' });
+    expect(firing!.expr).toBe('ALERTS{alertstate="firing", job=~"$job", instance=~"$instance"}');
+  });
+
+  it('links each panel drawing a series an alert rule watches to that rule\'s runbook (derived from the rule catalog)', () => {
+    const all = boards.flatMap((b) => panelsOf(b.json));
+    const lossPanel = all.find((p) => ((p.targets as Json[] | undefined) ?? []).some((t) => String(t.expr).includes('monitoring_daily_loss_ratio')));
+    expect(lossPanel?.links).toContainEqual({ title: 'Runbook: PolymarketBotDailyLossCritical', url: runbookUrl('PolymarketBotDailyLossCritical'), targetBlank: true });
+    for (const panel of all) {
+      for (const link of (panel.links as Json[] | undefined) ?? []) {
+        const rule = String(link.title).replace('Runbook: ', '');
+        expect(link.url).toBe(runbookUrl(rule));
+        // The rule watches a series the panel draws.
+        const expr = ruleNamed(rule as RuleName).prometheus!.expr(ruleSettings(loadConfig({}).config));
+        const drawn = ((panel.targets as Json[]) ?? []).map((t) => String(t.expr)).join(' ');
+        expect((expr.match(/monitoring_[a-z0-9_]+/g) ?? []).some((name) => drawn.includes(name.replace(/_(bucket|count|sum)$/, ''))), `${panel.title} → ${rule}`).toBe(true);
+      }
+    }
+  });
+
+  it('turns exemplars on for the scan and trade latency quantiles, and only there', () => {
+    const targets = boards.flatMap((b) => panelsOf(b.json)).flatMap((p) => (p.targets as Json[] | undefined) ?? []);
+    const withExemplars = targets.filter((t) => t.exemplar === true);
+    expect(withExemplars.length).toBeGreaterThanOrEqual(2);
+    for (const t of withExemplars) expect(t.expr).toMatch(/histogram_quantile\(.*monitoring_(wallet_scan|trade_execution)_duration_seconds_bucket/);
+    expect(targets.filter((t) => /monitoring_(wallet_scan|trade_execution)_duration_seconds_bucket/.test(String(t.expr)) && t.exemplar !== true)).toEqual([]);
+  });
+
+  it('links exemplars to the provisioned Jaeger datasource by their trace_id label', () => {
+    const prometheus = datasources.datasources.find((d: Json) => d.type === 'prometheus');
+    const jaeger = datasources.datasources.find((d: Json) => d.type === 'jaeger');
+    expect(jaeger).toMatchObject({ uid: TRACE_DATASOURCE_UID, url: 'http://jaeger:16686', access: 'proxy' });
+    expect(prometheus.jsonData.exemplarTraceIdDestinations).toEqual([{ name: 'trace_id', datasourceUid: TRACE_DATASOURCE_UID }]);
+  });
+});
+
 describe('provisioning', () => {
-  const datasources = parse(read('grafana/provisioning/datasources/prometheus.yaml'));
   const providers = parse(read('grafana/provisioning/dashboards/dashboards.yaml'));
 
   it('provisions the Prometheus datasource the dashboards default to, at prometheus:9090', () => {
     expect(datasources.apiVersion).toBe(1);
-    expect(datasources.datasources).toHaveLength(1);
+    expect(datasources.datasources.filter((d: Json) => d.type === 'prometheus')).toHaveLength(1);
     expect(datasources.datasources[0]).toMatchObject({
       type: 'prometheus',
       uid: PROVISIONED_DATASOURCE_UID,

@@ -1,5 +1,6 @@
 import { PassThrough, Writable } from 'node:stream';
-import { ROOT_CONTEXT, context, trace, type Context, diag } from '@opentelemetry/api';
+import { ROOT_CONTEXT, context, trace, diag } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bridgeOtelDiag, configureLogger, createLogger, log, writeLine, type Logger, type LogLevel } from '../src/core/log.js';
 import { REDACTED, clearRegisteredSecrets, registerSecrets, secretsFromEnv } from '../src/core/redact.js';
@@ -305,9 +306,7 @@ describe('formats', () => {
   it('a line written inside a sampled span carries its trace and span ids; outside one, none', async () => {
     const { logger, lines } = capture();
     const spanContext = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 };
-    // No context manager is registered here: the span's context is passed to `with` through a stub manager.
-    const manager = { active: () => activeContext, with: <T>(ctx: Context, fn: () => T) => { const before = activeContext; activeContext = ctx; try { return fn(); } finally { activeContext = before; } }, bind: <T>(_: Context, t: T) => t, enable() { return this; }, disable() { return this; } };
-    let activeContext: Context = ROOT_CONTEXT;
+    const manager = new AsyncLocalStorageContextManager().enable();
     context.setGlobalContextManager(manager);
     try {
       context.with(trace.setSpanContext(ROOT_CONTEXT, spanContext), () => logger.warn('inside'));

@@ -2,7 +2,7 @@
 // format or transport sees it, and nothing here may throw into the bot.
 
 import { Writable } from 'node:stream';
-import { context, diag, DiagLogLevel, isSpanContextValid, trace, type DiagLogger } from '@opentelemetry/api';
+import { context, diag, DiagLogLevel, isSpanContextValid, trace, TraceFlags, type DiagLogger } from '@opentelemetry/api';
 import { diagLogLevelFromString } from '@opentelemetry/core';
 import winston, { type Logger } from 'winston';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from './config.js';
@@ -109,7 +109,7 @@ function logfmtValue(v: unknown): string {
  */
 function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
   const span = trace.getSpanContext(context.active());
-  if (span === undefined || !isSpanContextValid(span)) return undefined;
+  if (span === undefined || !isSpanContextValid(span) || (span.traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
   return { trace_id: span.traceId, span_id: span.spanId };
 }
 
