@@ -4,11 +4,13 @@
  * routing through the project's config to a fake Telegram Bot API on loopback.
  *
  * Proves that no dashboard panel or rule queries a series that does not exist, that the rules
- * and their unit tests pass promtool, that the exposition passes `promtool check metrics`, and
- * that a failing bot pages through Alertmanager.
+ * and their unit tests pass promtool, that the exposition passes `promtool check metrics` (with
+ * hostile resource attributes), that Prometheus finds the bots through the shipped file_sd job
+ * and scrapes OpenMetrics with exemplars, that alerts are per bot, and that a failing bot pages
+ * through Alertmanager.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +34,9 @@ let promUrl: string;
 let amUrl: string;
 let telegram: { server: http.Server; messages: { text: string }[] };
 let botPorts: number[] = [];
+let targetsFile: string;
+/** Resource attributes no label name can be made of as they are: a leading digit, dots, dashes, a quote, a newline, a clash. */
+const HOSTILE_ATTRIBUTES = '1team=desk,deployment.environment.name=stack-test,a-b=x,a_b=y,quote=%22q%22,multi=line%0Anext';
 
 function startProcess(command: string, args: string[]): ChildProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -108,7 +113,15 @@ beforeAll(async () => {
   // Two bots: one healthy enough that every panel has data, reporting through the probe; one whose
   // every scan fails and whose trades go through the real @polymarket/clob-client, with no
   // monitoring code, to a CLOB that answers 500.
-  const common = { MONITOR_INTERVAL_SECONDS: '5', DEMO_SCAN_INTERVAL_MS: '300', DEMO_FEED_INTERVAL_MS: '400', DEMO_LATENCY_SCALE: '0.05' };
+  // Both export their spans (console, to stdout): the scan and trade buckets carry exemplars.
+  const common = {
+    MONITOR_INTERVAL_SECONDS: '5',
+    DEMO_SCAN_INTERVAL_MS: '300',
+    DEMO_FEED_INTERVAL_MS: '400',
+    DEMO_LATENCY_SCALE: '0.05',
+    OTEL_TRACES_EXPORTER: 'console',
+    OTEL_RESOURCE_ATTRIBUTES: HOSTILE_ATTRIBUTES,
+  };
   for (const failing of [false, true]) {
     const metricsPort = await freePort();
     botPorts.push(metricsPort);
@@ -158,22 +171,31 @@ beforeAll(async () => {
   amUrl = `http://127.0.0.1:${amPort}`;
   await waitFor('Alertmanager', async () => ((await fetch(`${amUrl}/-/ready`)).ok ? true : undefined), 30_000);
 
-  // Prometheus: the project's rules, scraping both bots every second.
+  // Prometheus: the project's rules and the shipped bot job, which finds its targets through
+  // file_sd (prometheus/targets/*.yml); here the targets file lists the two bots, and the job
+  // re-reads it every second. Every scrape negotiates OpenMetrics, exemplars kept.
   const promPort = await freePort();
   promUrl = `http://127.0.0.1:${promPort}`;
+  const shipped = parse(readFileSync(path.join(ROOT, 'prometheus/prometheus.yml'), 'utf8')) as { scrape_configs: Record<string, any>[] };
+  const botJob = shipped.scrape_configs.find((job) => job.job_name === 'polymarket-bot')!;
+  expect(botJob.file_sd_configs?.[0]?.files).toEqual(['targets/*.yml']);
+  targetsFile = path.join(work, 'targets', 'bots.yml');
+  mkdirSync(path.dirname(targetsFile));
+  writeFileSync(targetsFile, stringify(botPorts.map((port, i) => ({ targets: [`127.0.0.1:${port}`], labels: { bot: i === 0 ? 'healthy' : 'failing' } }))));
   writeFileSync(
     path.join(work, 'prometheus.yml'),
     stringify({
       global: { scrape_interval: '1s', evaluation_interval: '1s' },
       rule_files: [path.join(RULES_DIR, '*.yml')],
       alerting: { alertmanagers: [{ static_configs: [{ targets: [`127.0.0.1:${amPort}`] }] }] },
-      scrape_configs: [{ job_name: 'polymarket-bot', static_configs: [{ targets: botPorts.map((p) => `127.0.0.1:${p}`) }] }],
+      scrape_configs: [{ ...botJob, file_sd_configs: [{ files: [path.join(work, 'targets', '*.yml')], refresh_interval: '1s' }] }],
     }),
   );
   startProcess(bins.prometheus, [
     `--config.file=${path.join(work, 'prometheus.yml')}`,
     `--storage.tsdb.path=${path.join(work, 'prom-data')}`,
     `--web.listen-address=127.0.0.1:${promPort}`,
+    '--enable-feature=exemplar-storage',
   ]);
   await waitFor('Prometheus', async () => ((await fetch(`${promUrl}/-/ready`)).ok ? true : undefined), 30_000);
   // Rates and quantiles need a few scrapes of increasing counters.
@@ -247,6 +269,48 @@ describe('the stack', () => {
     expect(missing).toEqual([]);
   });
 
+  it('finds the bots through the shipped file_sd job, each its own instance with its file labels, and follows the file without a restart', async () => {
+    const up = await query('up{job="polymarket-bot"}');
+    const byInstance = Object.fromEntries((up.data.result as { metric: Record<string, string>; value: [number, string] }[]).map((r) => [r.metric.instance, [r.metric.bot, r.value[1]]]));
+    expect(byInstance).toEqual({ [`127.0.0.1:${botPorts[0]}`]: ['healthy', '1'], [`127.0.0.1:${botPorts[1]}`]: ['failing', '1'] });
+    // A third bot added to the targets file appears within the refresh (down: nothing listens there).
+    const extra = await freePort();
+    writeFileSync(targetsFile, `${readFileSync(targetsFile, 'utf8')}- targets: ['127.0.0.1:${extra}']\n  labels: { bot: added }\n`);
+    const added = await waitFor(
+      'the added target',
+      async () => {
+        const res = (await (await fetch(`${promUrl}/api/v1/targets`)).json()) as { data: { activeTargets: { labels: Record<string, string> }[] } };
+        return res.data.activeTargets.find((t) => t.labels.instance === `127.0.0.1:${extra}`);
+      },
+      20_000,
+    );
+    expect(added.labels).toMatchObject({ job: 'polymarket-bot', bot: 'added' });
+  });
+
+  it('keeps the trace-id exemplars of the scan and trade latency buckets (OpenMetrics scrape)', async () => {
+    const end = Date.now() / 1000;
+    const res = (await (
+      await fetch(`${promUrl}/api/v1/query_exemplars?query=${encodeURIComponent('monitoring_wallet_scan_duration_seconds_bucket')}&start=${end - 600}&end=${end}`)
+    ).json()) as { data: { seriesLabels: Record<string, string>; exemplars: { labels: Record<string, string> }[] }[] };
+    const exemplars = res.data.flatMap((series) => series.exemplars.map((e): Record<string, string | undefined> => ({ instance: series.seriesLabels.instance, ...e.labels })));
+    expect(exemplars.length).toBeGreaterThan(0);
+    for (const e of exemplars) expect(e).toMatchObject({ trace_id: expect.stringMatching(/^[0-9a-f]{32}$/), span_id: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    // The trace exists: the bot that measured it exported its spans (console exporter, stdout).
+    const { trace_id, instance } = exemplars[0]!;
+    const bot = bots[botPorts.findIndex((port) => instance === `127.0.0.1:${port}`)]!;
+    expect(bot.output()).toContain(`traceId: '${trace_id}'`);
+  });
+
+  it('scrapes hostile resource attributes as valid labels (target_info) in both formats', async () => {
+    const info = await query('target_info{job="polymarket-bot"}');
+    expect(info.data.result.length).toBe(2);
+    const labels = (info.data.result[0] as { metric: Record<string, string> }).metric;
+    expect(labels).toMatchObject({ key_1team: 'desk', deployment_environment_name: 'stack-test', a_b: 'x;y', quote: '"q"', multi: 'line\nnext' });
+    // The classic text format, through promtool: see the next test for its findings.
+    const classic = (await get(`http://127.0.0.1:${botPorts[1]}/metrics`)).body;
+    expect(classic).toMatch(/^target_info\{key_1team="desk",/m);
+  });
+
   it('keeps the catalog and the live exposition in step', async () => {
     const exposition = (await get(`http://127.0.0.1:${botPorts[0]}/metrics`)).body;
     for (const def of METRIC_LIST) expect(exposition).toContain(def.type === 'histogram' ? `${def.name}_bucket` : def.name);
@@ -281,5 +345,10 @@ describe('the stack', () => {
     );
     expect(message.text).toMatch(/TradeFailures/);
     expect(message.text).not.toContain(TOKEN);
+    // Per bot: the failing bot's alert names it, and the healthy bot has no such alert.
+    const failing = `127.0.0.1:${botPorts[1]}`;
+    expect(message.text).toContain(failing);
+    const firing = await query('ALERTS{alertname="PolymarketBotTradeFailures", alertstate="firing"}');
+    expect((firing.data.result as { metric: Record<string, string> }[]).map((r) => r.metric.instance)).toEqual([failing]);
   });
 });
