@@ -109,5 +109,10 @@ describe('the tarball, installed into a bot that has never heard of monitoring',
     expect(check.output).toMatch(/bot stopping: SIGTERM/);
     expect(check.output).not.toMatch(/monitoring disabled|ERR_MODULE_NOT_FOUND/);
     expect(check.exit).toEqual({ code: 0, signal: null });
+
+    // The CLI, as `npx polymarket-bot-monitoring check` finds it: the bin npm linked.
+    const bin = path.join(bot, 'node_modules/.bin/polymarket-bot-monitoring');
+    const cli = await run(process.execPath, [bin, 'check'], bot, 20_000);
+    expect(cli.stdout).toContain('no problems');
   });
 });
