@@ -52,7 +52,9 @@ export function report(env: Env): Report {
   const flat = config as unknown as Record<string, unknown>;
   const settings = (CONFIG_FIELDS as readonly FieldSpec[]).map((field) => {
     const value = field.component === undefined ? flat[field.key] : (flat[field.key] as Record<string, unknown>)[field.component];
-    const from = given(env, field.env) ? field.env : given(env, field.otelEnv) ? field.otelEnv : undefined;
+    // METRICS_ENABLED unset follows OTEL_METRICS_EXPORTER when that is set (src/core/config.ts).
+    const derived = field.env === 'METRICS_ENABLED' && given(env, 'OTEL_METRICS_EXPORTER') ? 'OTEL_METRICS_EXPORTER' : undefined;
+    const from = given(env, field.env) ? field.env : given(env, field.otelEnv) ? field.otelEnv : derived;
     const invalid = from !== undefined && problems.some((p) => p.startsWith(`${from}=`));
     const source = from === undefined ? `default (${describeDefault(field)})` : invalid ? `default: ${from} is invalid` : from;
     return { env: field.env, value: shown(field, value), source };

@@ -37,6 +37,10 @@ describe('polymarket-bot-monitoring config', () => {
     expect(stdout).not.toContain(KEY.slice(2, 20));
   });
 
+  it('says /metrics is off because OTEL_METRICS_EXPORTER leaves prometheus out', () => {
+    expect(run(['config'], { OTEL_METRICS_EXPORTER: 'otlp' }).stdout).toMatch(/^METRICS_ENABLED\s+false\s+OTEL_METRICS_EXPORTER$/m);
+  });
+
   it('--json gives the same report as data', () => {
     const report = JSON.parse(run(['config', '--json'], { ALERT_ROUTE: 'both' }).stdout) as { settings: { env: string; value: string; source: string }[]; problems: string[] };
     expect(report.settings.find((s) => s.env === 'ALERT_ROUTE')).toEqual({ env: 'ALERT_ROUTE', value: '"both"', source: 'ALERT_ROUTE' });

@@ -5,7 +5,7 @@
  * over OTLP until a variable asks for it.
  */
 import { describe, expect, it } from 'vitest';
-import { buildResource, exportPlan, metricExportTiming, stableInstanceId, uuidV5 } from '../src/plugin/sdk.js';
+import { batchSpanProcessorConfig, buildResource, exportPlan, metricExportTiming, stableInstanceId, uuidV5 } from '../src/plugin/sdk.js';
 
 describe('exportPlan', () => {
   it('pushes nothing when no variable asks', () => {
@@ -88,6 +88,17 @@ describe('metricExportTiming', () => {
     const warnings: string[] = [];
     expect(metricExportTiming({ OTEL_METRIC_EXPORT_INTERVAL: '0', OTEL_METRIC_EXPORT_TIMEOUT: 'soon' }, warnings)).toEqual({ exportIntervalMillis: 60_000, exportTimeoutMillis: 30_000 });
     expect(warnings).toHaveLength(2);
+  });
+});
+
+describe('batchSpanProcessorConfig', () => {
+  it('reads OTEL_BSP_* as NodeSDK does (the SDK 3 processor does not read them itself)', () => {
+    const warnings: string[] = [];
+    expect(batchSpanProcessorConfig({ OTEL_BSP_SCHEDULE_DELAY: '250', OTEL_BSP_MAX_QUEUE_SIZE: '4096', OTEL_BSP_EXPORT_TIMEOUT: '-1' }, warnings)).toEqual({
+      scheduledDelayMillis: 250,
+      maxQueueSize: 4096,
+    });
+    expect(warnings).toEqual(['OTEL_BSP_EXPORT_TIMEOUT="-1" (expected a number greater than 0): using the default']);
   });
 });
 

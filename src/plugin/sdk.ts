@@ -301,12 +301,33 @@ async function optionalModule(specifier: string): Promise<Record<string, unknown
   }
 }
 
+/**
+ * OTEL_BSP_* as NodeSDK reads them for its batch span processors (the SDK 3.x processor no longer
+ * reads the environment itself): positive numbers, anything else the processor's default.
+ */
+export function batchSpanProcessorConfig(env: Env, warnings: string[] = []): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, name] of [
+    ['maxQueueSize', 'OTEL_BSP_MAX_QUEUE_SIZE'],
+    ['scheduledDelayMillis', 'OTEL_BSP_SCHEDULE_DELAY'],
+    ['exportTimeoutMillis', 'OTEL_BSP_EXPORT_TIMEOUT'],
+    ['maxExportBatchSize', 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE'],
+  ] as const) {
+    if (!set(env, name)) continue;
+    const value = Number(env[name]!.trim());
+    if (Number.isFinite(value) && value > 0) out[key] = value;
+    else warnings.push(`${name}=${quote(env[name]!)} (expected a number greater than 0): using the default`);
+  }
+  return out;
+}
+
 /** The span processors the plan asks for, their exporters loaded only when used. */
-async function spanProcessors(plan: ExportPlan, warn: (message: string) => void): Promise<SpanProcessor[]> {
+async function spanProcessors(plan: ExportPlan, env: Env, warn: (message: string) => void): Promise<SpanProcessor[]> {
   const { BatchSpanProcessor, SimpleSpanProcessor, ConsoleSpanExporter } = await import('@opentelemetry/sdk-trace');
   const processors: SpanProcessor[] = [];
-  // Batched as NodeSDK batches them (OTEL_BSP_* read by the processor itself); console spans as they end.
-  const batch = (exporter: SpanExporter): void => void processors.push(new BatchSpanProcessor({ exporter }));
+  // Batched as NodeSDK batches them (with OTEL_BSP_*); console spans as they end, as NodeSDK does.
+  const bsp = batchSpanProcessorConfig(env);
+  const batch = (exporter: SpanExporter): void => void processors.push(new BatchSpanProcessor({ exporter, ...bsp }));
   switch (plan.traces.otlp) {
     case undefined:
       break;
@@ -465,6 +486,7 @@ export const sdkDisabled = (env: Env): boolean => (env.OTEL_SDK_DISABLED ?? '').
 export async function startSdk({ env, readers, views, sampler, warn = () => {} }: SdkOptions): Promise<StartedSdk> {
   const plan = exportPlan(env);
   metricExportTiming(env, plan.warnings);
+  if (plan.traces.otlp !== undefined || plan.traces.zipkin) batchSpanProcessorConfig(env, plan.warnings);
   for (const warning of plan.warnings) warn(warning);
   const resource = buildResource(env, warn);
 
@@ -487,7 +509,7 @@ export async function startSdk({ env, readers, views, sampler, warn = () => {} }
   const meterRegistered = metrics.setGlobalMeterProvider(meterProvider);
 
   // No exporter, no TracerProvider: without somewhere to send them no span is worth creating.
-  const processors = await spanProcessors(plan, warn);
+  const processors = await spanProcessors(plan, env, warn);
   let tracerProvider: (TracerProvider & { forceFlush(): Promise<void>; shutdown(): Promise<void> }) | undefined;
   let traceRegistered = false;
   const exporting = { ...plan.described, traces: plan.described.traces.filter((name) => name !== 'zipkin' || processors.length > 0) };
