@@ -53,7 +53,7 @@ const set = (env: Env, name: string): boolean => (env[name] ?? '').trim() !== ''
  * variable wins over the general one, as the SDK reads them; both must be http(s) URLs (the
  * SDK's OTLP exporters, gRPC's included, take them so).
  */
-export function otlpEndpointProblem(env: Env, signal: 'traces' | 'metrics'): string | undefined {
+function otlpEndpointProblem(env: Env, signal: 'traces' | 'metrics'): string | undefined {
   const specific = `OTEL_EXPORTER_OTLP_${signal.toUpperCase()}_ENDPOINT`;
   const name = set(env, specific) ? specific : set(env, 'OTEL_EXPORTER_OTLP_ENDPOINT') ? 'OTEL_EXPORTER_OTLP_ENDPOINT' : undefined;
   if (name === undefined) return undefined;
@@ -69,7 +69,7 @@ export function otlpEndpointProblem(env: Env, signal: 'traces' | 'metrics'): str
 }
 
 /** One warning per variable whose endpoint cannot work, naming the signals it turns off. */
-export function otlpEndpointWarnings(env: Env): string[] {
+function otlpEndpointWarnings(env: Env): string[] {
   const bySignal = (['traces', 'metrics'] as const).map((signal) => otlpEndpointProblem(env, signal));
   const [traces, metrics] = bySignal;
   if (traces !== undefined && metrics !== undefined && traces.replace(' traces ', ' ') === metrics.replace(' metrics ', ' ')) {
@@ -159,11 +159,6 @@ export function exportPlan(env: Env): ExportPlan {
     ],
   };
   return { traces, metrics, described, warnings };
-}
-
-/** Whether the user asked for a signal to be exported over OTLP through the standard OTEL_* variables. */
-export function otlpWanted(env: Env, signal: 'traces' | 'metrics'): boolean {
-  return exportPlan(env)[signal].otlp !== undefined;
 }
 
 /**
