@@ -38,9 +38,10 @@ export const TRACE_DATASOURCE_UID = 'jaeger';
 
 /**
  * The datasource input of Grafana's "Import dashboard" dialog: the import replaces
- * `${DS_PROMETHEUS}` with the Prometheus chosen there. It is the `$datasource` variable's initial
- * value; provisioned (no import step), the placeholder names no datasource and the variable takes
- * the default Prometheus datasource, which the provisioned one is.
+ * `${DS_PROMETHEUS}` with the Prometheus chosen there. Only the import copies (grafana/import/)
+ * start the `$datasource` variable on it: a provisioned dashboard has no import step, and an
+ * unresolved `current` leaves Grafana 12's panels without a datasource on first render, so the
+ * provisioned copies start on the provisioned uid.
  */
 export const DATASOURCE_INPUT = 'DS_PROMETHEUS';
 /** The oldest Grafana the dashboards are written for (schemaVersion 39). */
@@ -380,7 +381,7 @@ const HEALTH_CHECKS = METRICS.healthChecks.name;
 function variables(): (dashboard.DatasourceVariableBuilder | dashboard.QueryVariableBuilder)[] {
   return [
     new dashboard.DatasourceVariableBuilder('datasource')
-      .current({ selected: false, text: 'Prometheus', value: `\${${DATASOURCE_INPUT}}` })
+      .current({ selected: false, text: 'Prometheus', value: PROVISIONED_DATASOURCE_UID })
       .description('The Prometheus that scrapes the bot.')
       .hide(dashboard.VariableHide.DontHide)
       .includeAll(false)
@@ -465,10 +466,9 @@ function board({ uid, title, description, panels }: { uid: string; title: string
     if (links.length > 0) panel.links = links;
   }
   const panelTypes = [...new Set(panelsOf(json).map((p) => String(p.type)).filter((type) => type !== 'row'))].sort();
-  // See SCHEMA_VERSION; a provisioned dashboard has no database id. __inputs and __requires are what
-  // Grafana's "Export for sharing externally" writes, for the import dialog.
+  // See SCHEMA_VERSION; a provisioned dashboard has no database id. __requires is what Grafana's
+  // "Export for sharing externally" writes (with __inputs: forImport below).
   return {
-    __inputs: [{ name: DATASOURCE_INPUT, label: 'Prometheus', description: 'The Prometheus that scrapes the bots.', type: 'datasource', pluginId: 'prometheus', pluginName: 'Prometheus' }],
     __requires: [
       { type: 'grafana', id: 'grafana', name: 'Grafana', version: GRAFANA_MIN_VERSION },
       { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
@@ -1080,9 +1080,31 @@ const DASHBOARDS: Record<string, () => Json> = {
   'grafana/dashboards/trading.json': trading,
 };
 
-/** { path relative to the repository root: the JSON text to commit } */
+/** { path relative to the repository root: the JSON text to commit } — the provisioned dashboards. */
 export function renderDashboards(): Record<string, string> {
   return Object.fromEntries(Object.entries(DASHBOARDS).map(([file, build]) => [file, `${JSON.stringify(build(), null, 2)}\n`]));
+}
+
+/**
+ * The same dashboard as Grafana's "Export for sharing externally" would write it, for the UI's
+ * import dialog: `__inputs` asks for the Prometheus to use, and the `$datasource` variable starts
+ * on what was chosen.
+ */
+export function forImport(json: Json): Json {
+  const copy = JSON.parse(JSON.stringify(json)) as Json;
+  const input = `\${${DATASOURCE_INPUT}}`;
+  for (const variable of copy.templating.list as Json[]) if (variable.type === 'datasource') variable.current = { selected: false, text: 'Prometheus', value: input };
+  return {
+    __inputs: [{ name: DATASOURCE_INPUT, label: 'Prometheus', description: 'The Prometheus that scrapes the bots.', type: 'datasource', pluginId: 'prometheus', pluginName: 'Prometheus' }],
+    ...copy,
+  };
+}
+
+/** { grafana/import/<name>.json: the import copy } — outside the provisioned folder, for the UI's import. */
+export function renderImportDashboards(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(DASHBOARDS).map(([file, build]) => [file.replace('grafana/dashboards/', 'grafana/import/'), `${JSON.stringify(forImport(build()), null, 2)}\n`]),
+  );
 }
 
 /** Every panel (rows' nested panels included) of a dashboard object. */
@@ -1122,7 +1144,7 @@ export function allExpressions(): { dashboard: string; panel: string; refId: str
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  for (const [file, text] of Object.entries(renderDashboards())) {
+  for (const [file, text] of Object.entries({ ...renderDashboards(), ...renderImportDashboards() })) {
     mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
     writeFileSync(path.join(root, file), text);
     console.log(`wrote ${file}`);

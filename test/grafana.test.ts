@@ -15,6 +15,7 @@ import {
   panelsOf,
   PROVISIONED_DATASOURCE_UID,
   renderDashboards,
+  renderImportDashboards,
   SCHEMA_VERSION,
   THRESHOLDS,
   TRACE_DATASOURCE_UID,
@@ -117,6 +118,7 @@ function problemsOf(expr: string): string[] {
 type Json = any;
 
 const rendered: Record<string, string> = renderDashboards();
+const imports: Record<string, string> = renderImportDashboards();
 const boards: { file: string; json: Json }[] = Object.entries(rendered).map(([file, text]) => ({ file, json: JSON.parse(text) }));
 const visualPanels = boards.flatMap(({ json }) =>
   panelsOf(json)
@@ -160,9 +162,7 @@ describe('dashboard structure', () => {
     const vars = json.templating.list as Json[];
     expect(vars.map((v) => v.name)).toEqual(['datasource', 'job', 'instance']);
     const [datasource, job, instance] = vars;
-    // The import dialog's input; provisioned, the default Prometheus datasource (the provisioned one).
-    expect(datasource).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: '${DS_PROMETHEUS}' } });
-    expect(datasources.datasources.find((d: Json) => d.uid === PROVISIONED_DATASOURCE_UID)?.isDefault).toBe(true);
+    expect(datasource).toMatchObject({ type: 'datasource', query: 'prometheus', current: { value: PROVISIONED_DATASOURCE_UID } });
     for (const v of [job, instance]) {
       expect(v).toMatchObject({ type: 'query', multi: true, includeAll: true, allValue: '.*', datasource: DATASOURCE_REF });
       expect(v.definition).toBe(v.query.query);
@@ -332,8 +332,19 @@ describe('thresholds and mappings', () => {
 });
 
 describe('import, annotations, runbooks and exemplars', () => {
-  it.each(boards.map((b) => [b.json.uid, b.json]))('%s can be imported from the UI: __inputs for its datasource, __requires for what it uses', (_uid, json) => {
+  it.each(Object.keys(imports))('%s is committed as scripts/dashboards.ts renders it', (file) => {
+    expect(read(file)).toBe(imports[file]);
+  });
+
+  it.each(boards.map((b) => [b.json.uid, b.json]))('%s has an import copy: __inputs for its datasource, __requires for what it uses', (uid, provisioned) => {
+    const json = Object.values(imports).map((text) => JSON.parse(text)).find((j) => j.uid === uid);
     expect(json.__inputs).toEqual([expect.objectContaining({ name: 'DS_PROMETHEUS', type: 'datasource', pluginId: 'prometheus' })]);
+    // The same dashboard but for the datasource variable's start, which the import dialog fills in.
+    const { __inputs: _inputs, ...rest } = json;
+    const variable = (j: Json) => j.templating.list.find((v: Json) => v.type === 'datasource');
+    expect(variable(json).current.value).toBe('${DS_PROMETHEUS}');
+    expect({ ...rest, templating: null }).toEqual({ ...provisioned, templating: null });
+    expect(provisioned).not.toHaveProperty('__inputs');
     const requires = json.__requires as Json[];
     expect(requires).toContainEqual(expect.objectContaining({ type: 'grafana', id: 'grafana' }));
     expect(requires).toContainEqual(expect.objectContaining({ type: 'datasource', id: 'prometheus' }));
