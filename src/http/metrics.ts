@@ -76,12 +76,17 @@ type Exposition = { readonly ok: true; readonly metrics: ResourceMetrics; readon
 
 export function metricsRoute(exporter: PrometheusExporter, options: MetricsRouteOptions): Route {
   // The exporter's defaults: no prefix, no timestamps, target_info and scope labels kept.
+  /** When the last collection started (performance.now()). */
+  let lastStart = Number.NEGATIVE_INFINITY;
   const serializer = createSerializer({ ...(options.exemplars ? { exemplars: options.exemplars } : {}), unitSuffixScopes: [RUNTIME_SCOPE] });
   const collect = async (format: ExpositionFormat): Promise<Exposition> => {
     // A timer, not an immediate: an immediate would run before the loop's timer phase comes round.
     await sleep(0, undefined, { ref: false });
     let busy = 0;
     let started = performance.now();
+    // The collection starts here, not when it was scheduled: the turn above can take a few ms on a
+    // busy host, and the spacing between collections is counted from their real starts.
+    lastStart = started;
     try {
       const { resourceMetrics, errors } = await exporter.collect();
       busy += performance.now() - started;
@@ -105,14 +110,10 @@ export function metricsRoute(exporter: PrometheusExporter, options: MetricsRoute
   // collections start at most once per MIN_COLLECTION_INTERVAL_MS, so a sustained flood costs one
   // per interval.
   let inFlight: Promise<Exposition> | undefined;
-  let lastStart = Number.NEGATIVE_INFINITY;
   const exposition = (format: ExpositionFormat): Promise<Exposition> => {
     if (inFlight) return inFlight;
     const wait = Math.max(0, lastStart + MIN_COLLECTION_INTERVAL_MS - performance.now());
-    const started = (wait > 0 ? sleep(wait, undefined, { ref: false }) : Promise.resolve()).then(() => {
-      lastStart = performance.now();
-      return collect(format);
-    });
+    const started = (wait > 0 ? sleep(wait, undefined, { ref: false }) : Promise.resolve()).then(() => collect(format));
     inFlight = started.then(
       (result) => {
         inFlight = undefined;
