@@ -482,8 +482,11 @@ function board({ uid, title, description, panels }: { uid: string; title: string
 
 const PANEL_NAMES: Readonly<Record<string, string>> = { timeseries: 'Time series', stat: 'Stat', 'state-timeline': 'State timeline' };
 
-/** The chosen bots' firing alerts, for the annotation query. */
-const ALERTS_FIRING = 'ALERTS{alertstate="firing", job=~"$job", instance=~"$instance"}';
+/**
+ * The chosen bots' firing alerts, for the annotation query — not the severity "none" markers
+ * (the Watchdog, the alert-route marker), which fire all the time and would shade every graph.
+ */
+const ALERTS_FIRING = 'ALERTS{alertstate="firing", severity!="none", job=~"$job", instance=~"$instance"}';
 
 /**
  * A panel's links to the runbook of every alert rule over a series it draws: from the rule

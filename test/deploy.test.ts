@@ -219,13 +219,17 @@ describe('deploy/systemd/polymarket-bot.service', () => {
     const [start] = values('ExecStart');
     const node = start!.split(' ')[0]!;
     expect(node).not.toBe('/usr/bin/node');
-    const check = values('ExecStartPre').find((command) => command.startsWith(`${node} -e `));
+    // Without NODE_OPTIONS: with the preload the check itself would start the plugin.
+    const check = values('ExecStartPre').find((command) => command.startsWith(`/usr/bin/env -u NODE_OPTIONS ${node} -e `));
     expect(check, 'an ExecStartPre checks the version of the node ExecStart runs').toBeDefined();
-    // The check itself, run on this machine's Node against versions either side of the line.
+    expect(check, 'systemd expands $ and % in a command line').not.toMatch(/[$%]/);
+    // The check itself, run on this machine's Node against versions either side of the line:
+    // 78 is what RestartPreventExitStatus keeps systemd from retrying.
+    expect(values('RestartPreventExitStatus')).toContain('78');
     const script = /-e "(.*)"$/.exec(check!)![1]!;
     const verdict = (version: string): number | null =>
       spawnSync(process.execPath, ['-e', `Object.defineProperty(process.versions, 'node', { value: '${version}' }); ${script}`], { encoding: 'utf8' }).status;
-    expect(['20.19.0', '22.14.9', '22.15.0', '24.1.0'].map(verdict)).toEqual([1, 1, 0, 0]);
+    expect(['20.19.0', '22.14.9', '22.15.0', '24.1.0'].map(verdict)).toEqual([78, 78, 0, 0]);
   });
 
   it('is hardened as systemd-analyze security asks, short of what a trading bot needs', (context) => {
@@ -235,8 +239,11 @@ describe('deploy/systemd/polymarket-bot.service', () => {
       ['PrivateMounts', 'yes'],
       ['RemoveIPC', 'yes'],
       ['SystemCallErrorNumber', 'EPERM'],
+      ['PrivateIPC', 'yes'],
+      ['DevicePolicy', 'closed'],
     ]) expect(values(key!), key).toEqual([value]);
-    expect(values('SystemCallFilter')).toEqual(['@system-service', '~@privileged']);
+    // @pkey: V8 protects its JIT code with memory protection keys where the CPU has them.
+    expect(values('SystemCallFilter')).toEqual(['@system-service @pkey', '~@privileged']);
     const analyze = spawnSync('systemd-analyze', ['security', '--offline=yes', path.join(DEPLOY, 'systemd/polymarket-bot.service')], { encoding: 'utf8' });
     if (analyze.error) return context.skip('systemd-analyze is not installed here');
     const score = Number(/Overall exposure level for \S+: ([\d.]+)/.exec(analyze.stdout)?.[1]);

@@ -357,7 +357,11 @@ describe('import, annotations, runbooks and exemplars', () => {
   it.each(boards.map((b) => [b.json.uid, b.json]))('%s draws the chosen bots\' firing alerts on its graphs', (_uid, json) => {
     const firing = (json.annotations.list as Json[]).find((a) => a.name === 'Firing alerts');
     expect(firing).toMatchObject({ datasource: DATASOURCE_REF, enable: true, titleFormat: '{{alertname}}' });
-    expect(firing!.expr).toBe('ALERTS{alertstate="firing", job=~"$job", instance=~"$instance"}');
+    expect(firing!.expr).toBe('ALERTS{alertstate="firing", severity!="none", job=~"$job", instance=~"$instance"}');
+    // The always-firing markers are severity none: without the filter they would shade every graph.
+    const rules = parse(read('prometheus/rules/polymarket-bot.yml')) as { groups: { rules: { alert?: string; labels?: Record<string, string> }[] }[] };
+    const severityOf = (name: string) => rules.groups.flatMap((g) => g.rules).find((r) => r.alert === name)?.labels?.severity;
+    expect([severityOf('PolymarketBotWatchdog'), severityOf('PolymarketBotAlertsRoutedToPlugin')]).toEqual(['none', 'none']);
   });
 
   it('links each panel drawing a series an alert rule watches to that rule\'s runbook (derived from the rule catalog)', () => {
