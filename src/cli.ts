@@ -7,7 +7,7 @@
  *
  * Reads the environment only: it starts nothing, opens no port and never needs the bot's key.
  */
-import { CONFIG_FIELDS, ConfigError, describeDefault, loadConfig, quote, type FieldSpec } from './core/config.js';
+import { CONFIG_FIELDS, ConfigError, describeDefault, fieldPath, loadConfig, quote, type FieldSpec } from './core/config.js';
 import { redactText, registerSecrets, secretsFromEnv } from './core/redact.js';
 import { exportPlan, metricExportTiming } from './plugin/sdk.js';
 
@@ -30,8 +30,6 @@ export interface Report {
   readonly warnings: string[];
 }
 
-const given = (env: Env, name: string | undefined): name is string => name !== undefined && (env[name] ?? '').trim() !== '';
-
 function shown(field: FieldSpec, value: unknown): string {
   if (value === undefined) return '(unset)';
   if (field.secret) return '(set, hidden)';
@@ -39,7 +37,7 @@ function shown(field: FieldSpec, value: unknown): string {
 }
 
 export function report(env: Env): Report {
-  const { config, warnings } = loadConfig(env);
+  const { config, warnings, sources } = loadConfig(env);
   let problems: string[] = [];
   try {
     loadConfig(env, { strict: true });
@@ -52,11 +50,8 @@ export function report(env: Env): Report {
   const flat = config as unknown as Record<string, unknown>;
   const settings = (CONFIG_FIELDS as readonly FieldSpec[]).map((field) => {
     const value = field.component === undefined ? flat[field.key] : (flat[field.key] as Record<string, unknown>)[field.component];
-    // METRICS_ENABLED unset follows OTEL_METRICS_EXPORTER when that is set (src/core/config.ts).
-    const derived = field.env === 'METRICS_ENABLED' && given(env, 'OTEL_METRICS_EXPORTER') ? 'OTEL_METRICS_EXPORTER' : undefined;
-    const from = given(env, field.env) ? field.env : given(env, field.otelEnv) ? field.otelEnv : derived;
-    const invalid = from !== undefined && problems.some((p) => p.startsWith(`${from}=`));
-    const source = from === undefined ? `default (${describeDefault(field)})` : invalid ? `default: ${from} is invalid` : from;
+    const { from, valid } = sources[fieldPath(field)]!;
+    const source = from === undefined ? `default (${describeDefault(field)})` : valid ? from : `default: ${from} is invalid`;
     return { env: field.env, value: shown(field, value), source };
   });
   const advisories = warnings.filter((w) => !problems.some((p) => w.startsWith(p)));

@@ -703,8 +703,17 @@ interface Resolved {
   value: unknown;
   source: Source;
   valid: boolean;
-  /** The variable it was read from (the field's own, or its OpenTelemetry name). */
+  /** The variable it was read from, or found invalid in (the field's own, or its OpenTelemetry name). */
   env?: string;
+}
+
+/**
+ * Where one setting's value came from: the variable (or `options.<path>`) it was read from, or
+ * undefined for its default; `valid: false` when that variable held a value that could not be used.
+ */
+export interface SettingSource {
+  readonly from: string | undefined;
+  readonly valid: boolean;
 }
 
 const GROUP_KEYS = new Set<string>(CONFIG_FIELDS.filter((f) => 'component' in f).map((f) => f.key));
@@ -781,7 +790,7 @@ function resolveField(
     if (value !== INVALID) return { value, source: 'env', valid: true, env: name };
     const shown = field.secret ? '<redacted>' : quote(raw);
     problems.push({ text: `${name}=${shown} (expected ${describeExpected(field)})`, instead: usingDefault(field) });
-    return { value: field.default, source: 'default', valid: false };
+    return { value: field.default, source: 'default', valid: false, env: name };
   }
   return { value: field.default, source: 'default', valid: true };
 }
@@ -806,7 +815,7 @@ export function otelList(env: Readonly<Record<string, string | undefined>>, name
 export function loadConfig(
   env: NodeJS.ProcessEnv | Record<string, string | undefined>,
   overrides?: ConfigOverrides,
-): { config: MonitoringConfig; warnings: string[] } {
+): { config: MonitoringConfig; warnings: string[]; sources: Record<string, SettingSource> } {
   const problems: Problem[] = [];
   const options = checkOverrideShape(overrides, problems);
   const byPath = new Map<string, Resolved & { field: FieldSpec }>();
@@ -825,15 +834,21 @@ export function loadConfig(
     const r = at(path);
     return r.source === 'option' ? `options.${path}` : (r.env ?? r.field.env);
   };
+  /** By field path (fieldPath), for `polymarket-bot-monitoring config`. */
+  const sources = (): Record<string, SettingSource> =>
+    Object.fromEntries(
+      [...byPath].map(([path, r]) => [path, { from: r.source === 'option' ? `options.${path}` : r.env, valid: r.valid }]),
+    );
 
   const enabled = at('enabled');
-  if (enabled.valid && enabled.value === false) return { config, warnings: [] };
+  if (enabled.valid && enabled.value === false) return { config, warnings: [], sources: sources() };
 
   // OTEL_METRICS_EXPORTER lists the exporters wanted, `prometheus` (this /metrics) among them,
   // as NodeSDK reads it; METRICS_ENABLED (or the option) wins where both are set.
   const exporters = otelList(env, 'OTEL_METRICS_EXPORTER');
   if (at('metricsEnabled').source === 'default' && exporters.length > 0) {
     config.metricsEnabled = exporters.includes('prometheus') && !exporters.includes('none');
+    byPath.set('metricsEnabled', { ...at('metricsEnabled'), value: config.metricsEnabled, source: 'env', valid: true, env: 'OTEL_METRICS_EXPORTER' });
   }
 
   const portsValid = ['dashboardEnabled', 'metricsEnabled', 'dashboardPort', 'metricsPort'].every(
@@ -871,7 +886,7 @@ export function loadConfig(
   for (const { env: retired, why } of RETIRED_SETTINGS) {
     if ((env[retired] ?? '').trim() !== '') degraded.push(`${retired} is set but no longer has an effect: ${why}`);
   }
-  return { config, warnings: [...degraded, ...collectWarnings(config, byPath, name)] };
+  return { config, warnings: [...degraded, ...collectWarnings(config, byPath, name)], sources: sources() };
 }
 
 function collectWarnings(
