@@ -10,7 +10,7 @@ import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { negotiateFormat } from '../src/http/metrics.js';
-import { Exemplars } from '../src/metrics/exemplars.js';
+import { Exemplars, sampledSpan } from '../src/metrics/exemplars.js';
 import { createSerializer, labelName } from '../src/metrics/exposition.js';
 import { TestReader } from './support/metrics.js';
 
@@ -40,11 +40,21 @@ async function collect(attributes: Record<string, string> = { 'service.name': 'b
   scans.record(1, ok); // on a boundary: the le="1" bucket
   exemplars.offer('monitoring_wallet_scan_duration_seconds', { outcome: 'success' }, 1, span(2), 1_700_000_001_500);
   scans.record(3, ok);
-  exemplars.offer('monitoring_wallet_scan_duration_seconds', ok, 3, span(3, false), 1_700_000_002_000); // not sampled: no exemplar
+  // Not sampled: its trace leads nowhere, so it is never offered (the subscribers pass sampledSpan's answer).
+  const unsampled = sampledSpan(span(3, false));
+  if (unsampled) exemplars.offer('monitoring_wallet_scan_duration_seconds', ok, 3, unsampled, 1_700_000_002_000);
   counter.add(2, { api: 'clob' });
   const { resourceMetrics } = await reader.collect();
   return { resourceMetrics, exemplars };
 }
+
+describe('sampledSpan', () => {
+  it('keeps a sampled span context and drops an unsampled or missing one', () => {
+    expect(sampledSpan(span(1))).toEqual(span(1));
+    expect(sampledSpan(span(1, false))).toBeUndefined();
+    expect(sampledSpan(undefined)).toBeUndefined();
+  });
+});
 
 describe('content negotiation', () => {
   it.each([

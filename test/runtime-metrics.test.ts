@@ -3,7 +3,7 @@
  * names stock Node.js dashboards query (unit suffixes added for the runtime scope only).
  */
 import { readFileSync } from 'node:fs';
-import type { Attributes, Histogram } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSerializer } from '../src/metrics/exposition.js';
@@ -20,14 +20,14 @@ afterEach(async () => {
 async function collect() {
   const reader = new TestReader();
   provider = new MeterProvider({ readers: [reader] });
-  const pending: [Histogram, number, Attributes][] = [];
+  const pending: [(v: number, a: Attributes) => void, number, Attributes][] = [];
   runtime = startRuntimeMetrics(provider.getMeter(RUNTIME_SCOPE), () => ({ p50: 0.001, p99: 0.25, max: 1.5 }), (h, v, a) => pending.push([h, v, a]));
   // A major collection now, so a GC pause is observed.
   (globalThis as { gc?: () => void }).gc?.();
   const junk: unknown[] = [];
   for (let i = 0; i < 200_000; i++) junk.push({ i });
   await new Promise((r) => setTimeout(r, 100));
-  for (const [h, v, a] of pending) h.record(v, a);
+  for (const [sink, v, a] of pending) sink(v, a);
   await new Promise((r) => setTimeout(r, 1_050));
   return (await reader.collect()).resourceMetrics;
 }

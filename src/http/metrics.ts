@@ -5,9 +5,8 @@
  * again between gathering and formatting — two or three short stalls instead of one long one.
  * The formatting is the exporter's serializer with its label text cached (./exposition.ts).
  */
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { IncomingMessage } from 'node:http';
 import type { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Exemplars } from '../metrics/exemplars.js';

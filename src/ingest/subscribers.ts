@@ -7,7 +7,7 @@
  * state rides on the channel message itself, so an operation that never settles leaks nothing.
  */
 import diagnostics from 'node:diagnostics_channel';
-import { SpanStatusCode, TraceFlags, context as otelContext, trace, type Attributes, type Counter, type Histogram, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { SpanStatusCode, context as otelContext, trace, type Attributes, type Counter, type Histogram, type Span, type SpanContext, type Tracer } from '@opentelemetry/api';
 import {
   CHANNELS,
   TRACING_CHANNELS,
@@ -24,7 +24,7 @@ import { apiLabel } from '../state/api-health.js';
 import { subscribeHttpClients, type ApiHostMap } from './http-clients.js';
 import type { MeasurementBatch, Sink } from '../metrics/batch.js';
 import { METRICS } from '../metrics/catalog.js';
-import type { Exemplars } from '../metrics/exemplars.js';
+import { sampledSpan, type Exemplars } from '../metrics/exemplars.js';
 import type { BotState } from '../state/bot-state.js';
 import { mappedOutcome, outcomeOf, outcomeOfError, scanOutcomeOf } from './outcome.js';
 import { apiScope, operationScope, whenTradeScopeWanted } from './scopes.js';
@@ -213,8 +213,8 @@ export function subscribe(deps: SubscriberDeps): () => void {
       }
       span.end();
     }
-    // The plugin's span, or the bot's own when the plugin records none: the trace to link to.
-    return { seconds, outcome, error, span: span?.spanContext() ?? (deps.exemplars ? trace.getSpanContext(otelContext.active()) : undefined) };
+    // The plugin's span, or the bot's own when the plugin records none: the trace to link to, if sampled.
+    return { seconds, outcome, error, span: sampledSpan(span?.spanContext() ?? (deps.exemplars ? trace.getSpanContext(otelContext.active()) : undefined)) };
   };
 
   /**
@@ -276,7 +276,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
       const end = finish(message, scanOutcomeOf);
       if (!end) return;
       measure(recordScan, end.seconds, SCAN_ATTRIBUTES[end.outcome]);
-      deps.exemplars?.offer(METRICS.walletScanDuration.name, SCAN_ATTRIBUTES[end.outcome], end.seconds, end.span, now());
+      if (end.span) deps.exemplars?.offer(METRICS.walletScanDuration.name, SCAN_ATTRIBUTES[end.outcome], end.seconds, end.span, now());
       // What the scan found is the wallet's business: any scan that neither failed nor was skipped succeeded.
       if (!isFailure(end.outcome) && end.outcome !== 'skipped' && end.outcome !== 'other') state.scanSucceeded(now(), 'observed');
     },
@@ -306,10 +306,19 @@ export function subscribe(deps: SubscriberDeps): () => void {
       const order = (message.order ?? {}) as TradeOrder;
       const operation = operationOf(order.operation);
       const side = sideOf(order.side);
-      measure(recordTrade, seconds, TRADE_ATTRIBUTES[operation][side][outcome]);
-      deps.exemplars?.offer(METRICS.tradeExecutionDuration.name, TRADE_ATTRIBUTES[operation][side][outcome], seconds, end.span, now());
-      const sampled = end.span !== undefined && (end.span.traceFlags & TraceFlags.SAMPLED) !== 0 ? { trace: { traceId: end.span.traceId, spanId: end.span.spanId } } : {};
-      deps.onTrade?.({ order, operation, side, outcome, seconds, ...(error === undefined ? {} : { error }), ...sampled });
+      const attributes = TRADE_ATTRIBUTES[operation][side][outcome];
+      measure(recordTrade, seconds, attributes);
+      const { span } = end;
+      if (span) deps.exemplars?.offer(METRICS.tradeExecutionDuration.name, attributes, seconds, span, now());
+      deps.onTrade?.({
+        order,
+        operation,
+        side,
+        outcome,
+        seconds,
+        ...(error === undefined ? {} : { error }),
+        ...(span ? { trace: { traceId: span.traceId, spanId: span.spanId } } : {}),
+      });
     },
   );
 

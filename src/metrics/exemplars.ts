@@ -33,6 +33,11 @@ export function seriesKey(attributes: Attributes): string {
   return key;
 }
 
+/** The span context when it is sampled (its trace is exported, so a link to it leads somewhere), else undefined. */
+export function sampledSpan(span: SpanContext | undefined): SpanContext | undefined {
+  return span !== undefined && (span.traceFlags & TraceFlags.SAMPLED) !== 0 ? span : undefined;
+}
+
 export class Exemplars {
   /** Per instrument name: its bucket boundaries, and per series the slots (one per bucket, +Inf last). */
   private readonly histograms = new Map<string, { boundaries: readonly number[]; series: Map<string, (Exemplar | undefined)[]> }>();
@@ -41,9 +46,8 @@ export class Exemplars {
     for (const [name, boundaries] of Object.entries(histograms)) this.histograms.set(name, { boundaries, series: new Map() });
   }
 
-  /** Keeps the measurement as its bucket's exemplar when it was taken in a sampled span. */
-  offer(instrument: string, attributes: Attributes, value: number, span: SpanContext | undefined, timeMs: number): void {
-    if (span === undefined || (span.traceFlags & TraceFlags.SAMPLED) === 0) return;
+  /** Keeps the measurement as its bucket's exemplar (the caller passes only sampled spans: sampledSpan). */
+  offer(instrument: string, attributes: Attributes, value: number, span: SpanContext, timeMs: number): void {
     const histogram = this.histograms.get(instrument);
     if (histogram === undefined || !Number.isFinite(value)) return;
     const { boundaries } = histogram;

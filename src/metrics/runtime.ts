@@ -14,7 +14,7 @@
  */
 import { constants, PerformanceObserver, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import type { Attributes, Histogram, Meter } from '@opentelemetry/api';
+import type { Attributes, Meter } from '@opentelemetry/api';
 import type { LoopDelayWindow } from '../state/event-loop.js';
 
 /** The meter (instrumentation scope) of the runtime instruments. */
@@ -50,12 +50,12 @@ export interface RuntimeMetrics {
 
 /**
  * @param loopDelay the last closed window of the plugin's event-loop monitor.
- * @param record hands a GC pause to the histogram (through the measurement batch, off V8's callback).
+ * @param record hands a GC pause to `sink` (the histogram's record) through the measurement batch.
  */
 export function startRuntimeMetrics(
   meter: Meter,
   loopDelay: () => LoopDelayWindow | undefined,
-  record: (histogram: Histogram, seconds: number, attributes: Attributes) => void,
+  record: (sink: (seconds: number, attributes: Attributes) => void, seconds: number, attributes: Attributes) => void,
 ): RuntimeMetrics {
   const spaces = new Map<string, Attributes>();
   const spaceAttributes = (name: string): Attributes => {
@@ -79,6 +79,7 @@ export function startRuntimeMetrics(
     description: 'Garbage-collection pauses, by type.',
     advice: { explicitBucketBoundaries: GC_BUCKETS },
   });
+  const recordGc = (seconds: number, attributes: Attributes): void => gcDuration.record(seconds, attributes);
 
   // One heap reading serves the four heap instruments of a collection.
   meter.addBatchObservableCallback(
@@ -125,7 +126,7 @@ export function startRuntimeMetrics(
     observer = new PerformanceObserver((list) => {
       for (const entry of list.getEntries()) {
         const kind = ((entry as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind;
-        record(gcDuration, entry.duration / 1000, GC_ATTRIBUTES.get(kind ?? -1) ?? GC_ATTRIBUTES.get(constants.NODE_PERFORMANCE_GC_MAJOR)!);
+        record(recordGc, entry.duration / 1000, GC_ATTRIBUTES.get(kind ?? -1) ?? GC_ATTRIBUTES.get(constants.NODE_PERFORMANCE_GC_MAJOR)!);
       }
     });
     observer.observe({ entryTypes: ['gc'] });

@@ -119,7 +119,7 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   const runtime = startRuntimeMetrics(
     sdk.meterProvider.getMeter(RUNTIME_SCOPE, version),
     () => gauges.eventLoop.last,
-    (histogram, seconds, attributes) => measurements.push((value, labels) => histogram.record(value, labels), seconds, attributes),
+    (sink, seconds, attributes) => measurements.push(sink, seconds, attributes),
   );
 
   let lastLoad = { at: monotonic(), selfMs: 0 };
