@@ -149,6 +149,26 @@ describe('GET /metrics', () => {
     expect(starts[1]! - starts[0]!).toBeGreaterThanOrEqual(MIN_COLLECTION_INTERVAL_MS - 1.5);
   });
 
+  it("never makes a scraper at Prometheus' shortest interval (1 s) wait, even one whose requests come a little early", async () => {
+    const { exporter, url } = await serve();
+    const starts: number[] = [];
+    const collect = exporter.collect.bind(exporter);
+    vi.spyOn(exporter, 'collect').mockImplementation((...args) => {
+      starts.push(performance.now());
+      return collect(...args);
+    });
+    const sentAt: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      // 1 s apart, 50 ms early: Prometheus' requests jitter around their interval.
+      if (i > 0) await new Promise((resolve) => setTimeout(resolve, sentAt[i - 1]! + 950 - performance.now()));
+      sentAt.push(performance.now());
+      await (await fetch(url)).text();
+    }
+    expect(starts).toHaveLength(3);
+    // Each collection starts as its scrape arrives, not after a wait carried over from the last.
+    for (let i = 0; i < 3; i++) expect(starts[i]! - sentAt[i]!).toBeLessThan(40);
+  });
+
   it('answers every waiting scrape 500 with one error line when their shared collection fails', async () => {
     let arrived = 0;
     let release!: () => void;
