@@ -4,10 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Attributes } from '@opentelemetry/api';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
-import { afterEach, describe, expect, it } from 'vitest';
+import v8 from 'node:v8';
+import { AggregationTemporality, DataPointType, MeterProvider } from '@opentelemetry/sdk-metrics';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createSerializer } from '../src/metrics/exposition.js';
-import { RUNTIME_SCOPE, RUNTIME_SERIES, startRuntimeMetrics, type RuntimeMetrics } from '../src/metrics/runtime.js';
+import { RUNTIME_SCOPE, RUNTIME_SERIES, createRuntimeProducer, startRuntimeMetrics, type RuntimeMetrics } from '../src/metrics/runtime.js';
 import { TestReader } from './support/metrics.js';
 
 let provider: MeterProvider | undefined;
@@ -18,10 +19,10 @@ afterEach(async () => {
 });
 
 async function collect() {
-  const reader = new TestReader();
+  const reader = new TestReader({ metricProducers: [createRuntimeProducer('1.0.0', () => ({ p50: 0.001, p99: 0.25, max: 1.5 }))] });
   provider = new MeterProvider({ readers: [reader] });
   const pending: [(v: number, a: Attributes) => void, number, Attributes][] = [];
-  runtime = startRuntimeMetrics(provider.getMeter(RUNTIME_SCOPE), () => ({ p50: 0.001, p99: 0.25, max: 1.5 }), (h, v, a) => pending.push([h, v, a]));
+  runtime = startRuntimeMetrics(provider.getMeter(RUNTIME_SCOPE), (h, v, a) => pending.push([h, v, a]));
   // A major collection now, so a GC pause is observed.
   (globalThis as { gc?: () => void }).gc?.();
   const junk: unknown[] = [];
@@ -44,6 +45,51 @@ describe('runtime metrics', () => {
     expect(utilisation).toBeGreaterThan(0);
     expect(utilisation).toBeLessThanOrEqual(1);
     expect(byName.get('v8js.gc.duration')?.descriptor.unit).toBe('s');
+    // Heap sizes are cumulative non-monotonic sums, as the SDK makes an observable up-down counter's.
+    const used = byName.get('v8js.memory.heap.used');
+    expect(used?.dataPointType).toBe(DataPointType.SUM);
+    expect(used && 'isMonotonic' in used && used.isMonotonic).toBe(false);
+    expect(used?.aggregationTemporality).toBe(AggregationTemporality.CUMULATIVE);
+    for (const scope of metrics.scopeMetrics.filter((s) => s.metrics.some((m) => m.descriptor.name.startsWith('v8js.memory')))) {
+      expect(scope.scope).toEqual({ name: RUNTIME_SCOPE, version: '1.0.0' });
+    }
+  });
+
+  it('leave out the heap spaces V8 has not used, and keep a space once it has been used', async () => {
+    const spaces = new Map<string, { size: number; physical: number }>();
+    const statistics = vi.spyOn(v8, 'getHeapSpaceStatistics').mockImplementation(() =>
+      [...spaces].map(([space_name, { size, physical }]) => ({ space_name, space_size: size, space_used_size: size / 2, space_available_size: 0, physical_space_size: physical })),
+    );
+    try {
+      const producer = createRuntimeProducer('1.0.0', () => undefined);
+      const reported = async () => {
+        const { resourceMetrics } = await producer.collect();
+        const used = resourceMetrics.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === 'v8js.memory.heap.used')!;
+        return used.dataPoints.map((p) => p.attributes['v8js.heap.space.name']);
+      };
+      spaces.set('old_space', { size: 4096, physical: 4096 }).set('shared_space', { size: 0, physical: 0 });
+      expect(await reported()).toEqual(['old_space']);
+      spaces.set('shared_space', { size: 256, physical: 0 });
+      expect(await reported()).toEqual(['old_space', 'shared_space']);
+      // Emptied again: still reported (a series that comes and goes breaks rate() and dashboards).
+      spaces.set('shared_space', { size: 0, physical: 0 });
+      expect(await reported()).toEqual(['old_space', 'shared_space']);
+    } finally {
+      statistics.mockRestore();
+    }
+  });
+
+  it('report a failed heap reading as the collection\'s error, with the other readers unharmed', async () => {
+    const statistics = vi.spyOn(v8, 'getHeapSpaceStatistics').mockImplementation(() => {
+      throw new Error('no heap statistics');
+    });
+    try {
+      const { resourceMetrics, errors } = await createRuntimeProducer('1.0.0', () => undefined).collect();
+      expect(resourceMetrics.scopeMetrics).toEqual([]);
+      expect(errors.map(String)).toEqual(['Error: no heap statistics']);
+    } finally {
+      statistics.mockRestore();
+    }
   });
 
   it('show on /metrics under the listed names, suffixed with their units', async () => {

@@ -137,6 +137,8 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
   // Conflicts already reported: each is one diag line while it lasts, not one per scrape.
   let previousConflicts = new Set<string>();
 
+  const plainNames = new WeakMap<MetricData['descriptor'], string | undefined>();
+  const suffixedNames = new WeakMap<MetricData['descriptor'], string | undefined>();
   const families = (resourceMetrics: ResourceMetrics): Map<string, Family> => {
     const found = new Map<string, Family>([['target_info', { metadata: { help: 'Target metadata', unit: '', type: 'gauge' }, metrics: [] }]]);
     const conflicts = new Set<string>();
@@ -153,8 +155,11 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
       );
     };
     for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
+      const names = unitSuffixScopes.has(scope.name) ? suffixedNames : plainNames;
       for (const metric of metrics) {
-        const name = metricName(metric, unitSuffixScopes.has(scope.name));
+        // The SDK hands over the same descriptor object for an instrument at every collection.
+        let name = names.get(metric.descriptor);
+        if (name === undefined && !names.has(metric.descriptor)) names.set(metric.descriptor, (name = metricName(metric, names === suffixedNames)));
         if (name === undefined) continue;
         const type = prometheusType(metric);
         const family = found.get(name);
@@ -206,10 +211,42 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
     return text;
   };
 
-  const singular = (name: string, point: DataPoint<number>, scope: string): string =>
-    `${name}${labelSet(own(point.attributes), scope)} ${valueText(point.value)}\n`;
+  // A series' lines, kept while its value stays: on a scrape a second most series have not moved
+  // (an idle counter, a status gauge, a histogram no scan reached), and their text is reused as it
+  // was. Keyed by the series' attributes object, then its family and scope labels (the scope text is
+  // one kept string per scope, so the key costs no concatenation).
+  type Kept = { value: number; sum: number | undefined; text: string };
+  const kept = new WeakMap<Attributes, Map<string, Map<string, Kept>>>();
+  const keptFor = (attributes: Attributes, name: string, scope: string): Map<string, Kept> => {
+    let byName = kept.get(attributes);
+    if (byName === undefined) kept.set(attributes, (byName = new Map()));
+    let byScope = byName.get(name);
+    if (byScope === undefined) byName.set(name, (byScope = new Map()));
+    return byScope;
+  };
 
+  const singular = (name: string, point: DataPoint<number>, scope: string): string => {
+    const cache = keptFor(point.attributes, name, scope);
+    const before = cache.get(scope);
+    if (before !== undefined && Object.is(before.value, point.value)) return before.text;
+    const text = `${name}${labelSet(own(point.attributes), scope)} ${valueText(point.value)}\n`;
+    cache.set(scope, { value: point.value, sum: undefined, text });
+    return text;
+  };
+
+  /** A histogram's lines, reused while its count and sum stay (cumulative buckets cannot move without them); OpenMetrics' carry exemplars and are always written. */
   const histogram = (name: string, point: DataPoint<Histogram>, scope: string, exemplars: readonly (Exemplar | undefined)[] | undefined, om: boolean): string => {
+    if (om) return histogramText(name, point, scope, exemplars, om);
+    const cache = keptFor(point.attributes, name, scope);
+    const before = cache.get(scope);
+    const { count, sum } = point.value;
+    if (before !== undefined && before.value === count && Object.is(before.sum, sum)) return before.text;
+    const text = histogramText(name, point, scope, undefined, false);
+    cache.set(scope, { value: count, sum, text });
+    return text;
+  };
+
+  const histogramText = (name: string, point: DataPoint<Histogram>, scope: string, exemplars: readonly (Exemplar | undefined)[] | undefined, om: boolean): string => {
     const labels = own(point.attributes);
     const labelled = labelSet(labels, scope);
     const value = point.value;
@@ -233,11 +270,11 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
     return om ? buckets + totals : totals + buckets;
   };
 
-  const header = (name: string, metadata: Metadata): string =>
+  const writeHeader = (name: string, metadata: Metadata): string =>
     `# HELP ${name} ${escapeString(metadata.help || 'description missing')}${metadata.unit ? `\n# UNIT ${name} ${escapeString(metadata.unit)}` : ''}\n# TYPE ${name} ${metadata.type}\n`;
 
   /** OpenMetrics' family header: a counter's family is named without `_total`, target_info is the info family `target`. */
-  const openMetricsHeader = (name: string, metadata: Metadata): string => {
+  const writeOpenMetricsHeader = (name: string, metadata: Metadata): string => {
     const family = name === 'target_info' ? 'target' : metadata.type === 'counter' && name.endsWith('_total') ? name.slice(0, -'_total'.length) : name;
     const type = name === 'target_info' ? 'info' : OPENMETRICS_TYPES[metadata.type];
     const word = UNIT_WORDS[metadata.unit];
@@ -245,11 +282,44 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
     return `# TYPE ${family} ${type}\n${unit}# HELP ${family} ${escapeHelp(metadata.help || 'description missing')}\n`;
   };
 
+  // Family headers and scope labels: the same few texts at every scrape, written once each.
+  const keptHeader = (write: (name: string, metadata: Metadata) => string): ((name: string, metadata: Metadata) => string) => {
+    const texts = new Map<string, { help: string; unit: string; type: PrometheusType; text: string }>();
+    return (name, metadata) => {
+      const before = texts.get(name);
+      if (before !== undefined && before.help === metadata.help && before.unit === metadata.unit && before.type === metadata.type) return before.text;
+      const text = write(name, metadata);
+      texts.set(name, { ...metadata, text });
+      return text;
+    };
+  };
+  const header = keptHeader(writeHeader);
+  const openMetricsHeader = keptHeader(writeOpenMetricsHeader);
+  const scopeTexts = new Map<string, Map<string, string>>();
+  const scopeText = (scope: ResourceMetrics['scopeMetrics'][number]['scope']): string => {
+    const version = scope.version ?? '';
+    const schemaUrl = scope.schemaUrl ?? '';
+    let byVersion = scopeTexts.get(scope.name);
+    if (byVersion === undefined) scopeTexts.set(scope.name, (byVersion = new Map()));
+    const key = schemaUrl ? `${version}\n${schemaUrl}` : version;
+    let text = byVersion.get(key);
+    if (text === undefined) {
+      text = labelText({
+        'otel.scope.name': scope.name,
+        ...(scope.schemaUrl ? { 'otel.scope.schema_url': scope.schemaUrl } : {}),
+        ...(scope.version ? { 'otel.scope.version': scope.version } : {}),
+      });
+      if (byVersion.size < 16) byVersion.set(key, text);
+    }
+    return text;
+  };
+
   return {
     serialize(resourceMetrics, format = 'prometheus') {
       const om = format === 'openmetrics';
       const head = om ? openMetricsHeader : header;
-      let body = '';
+      // Kept texts joined once at the end: no intermediate string per family or line.
+      const parts: string[] = [];
       let resource = '';
       for (const [name, family] of families(resourceMetrics)) {
         const { metadata } = family;
@@ -261,29 +331,23 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
           writeMetadata = false;
         }
         for (const { metric, scope } of family.metrics) {
-          const scopeLabels = labelText({
-            'otel.scope.name': scope.name,
-            ...(scope.schemaUrl ? { 'otel.scope.schema_url': scope.schemaUrl } : {}),
-            ...(scope.version ? { 'otel.scope.version': scope.version } : {}),
-          });
-          let points = '';
+          const scopeLabels = scopeText(scope);
+          // The family's header goes before its first metric that has points, or alone when none has.
+          if (writeMetadata) parts.push(head(name, metadata));
+          writeMetadata = false;
           if (metric.dataPointType === DataPointType.HISTOGRAM) {
             for (const point of metric.dataPoints) {
               const exemplars = om ? options.exemplars?.of(metric.descriptor.name, point.attributes) : undefined;
-              points += histogram(name, point, scopeLabels, exemplars, om);
+              parts.push(histogram(name, point, scopeLabels, exemplars, om));
             }
           } else if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
-            for (const point of metric.dataPoints) points += singular(name, point, scopeLabels);
+            for (const point of metric.dataPoints) parts.push(singular(name, point, scopeLabels));
           } else {
             diag.error(`Unrecognizable DataPointType: ${metric.dataPointType} for metric "${name}"`);
           }
-          const text = `${writeMetadata ? head(name, metadata) : ''}${points}`.trim();
-          if (text) {
-            body += `${text}\n`;
-            writeMetadata = false;
-          }
         }
       }
+      const body = parts.join('');
       if (om) return `${resource}${body}# EOF\n`;
       return resource + (body === '' ? NO_REGISTERED_METRICS : body);
     },

@@ -7,6 +7,14 @@
  * (state/event-loop.ts), heap figures from V8 at each collection, GC pauses from a
  * PerformanceObserver that V8 calls once per batch of collections.
  *
+ * The heap and event-loop figures are readings, not aggregations, so they skip the SDK's metric
+ * pipeline: a MetricProducer (the SDK's hook for data made elsewhere) hands each reader the
+ * points as read. As observable instruments they had cost 40 % of a scrape's collection (measured
+ * on the demo bot: 1.03 → 0.62 ms and 432 → 277 KB of garbage per collection without them): the
+ * SDK hashes, stores, diffs and merges every observed point at every collection of every reader.
+ * Heap spaces V8 has never used (the shared and read-only spaces of a process without shared
+ * structs: 8 of Node 24's 13) are left out until they are used, and then stay.
+ *
  * On /metrics these carry the unit suffixes the OpenTelemetry → Prometheus rules add
  * (v8js_memory_heap_used_bytes, nodejs_eventloop_delay_p99_seconds, v8js_gc_duration_seconds):
  * the exposition suffixes the instruments of RUNTIME_SCOPE, and only those, since the plugin's
@@ -14,7 +22,17 @@
  */
 import { constants, PerformanceObserver, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import type { Attributes, Meter } from '@opentelemetry/api';
+import { ValueType, type Attributes, type HrTime, type Meter } from '@opentelemetry/api';
+import { hrTime } from '@opentelemetry/core';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type CollectionResult,
+  type DataPoint,
+  type MetricData,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
 import type { LoopDelayWindow } from '../state/event-loop.js';
 
 /** The meter (instrumentation scope) of the runtime instruments. */
@@ -48,78 +66,125 @@ export interface RuntimeMetrics {
   stop(): void;
 }
 
+/** A producer's resource is not read: every reader reports its SDK's own. */
+const NO_RESOURCE = emptyResource();
+
+type Reading = { readonly name: string; readonly unit: string; readonly description: string; readonly valueType: ValueType };
+const HEAP_USED: Reading = { name: 'v8js.memory.heap.used', unit: 'By', description: 'Heap memory in use, by V8 heap space.', valueType: ValueType.DOUBLE };
+const HEAP_LIMIT: Reading = { name: 'v8js.memory.heap.limit', unit: 'By', description: 'Heap memory V8 may use, by heap space.', valueType: ValueType.DOUBLE };
+const AVAILABLE: Reading = { name: 'v8js.heap.space.available_size', unit: 'By', description: 'Heap space still available, by heap space.', valueType: ValueType.DOUBLE };
+const PHYSICAL: Reading = { name: 'v8js.heap.space.physical_size', unit: 'By', description: 'Committed size of a heap space.', valueType: ValueType.DOUBLE };
+const UTILIZATION: Reading = { name: 'nodejs.eventloop.utilization', unit: '1', description: 'Share of time the event loop was busy since the last reading.', valueType: ValueType.DOUBLE };
+const DELAY_P50: Reading = { name: 'nodejs.eventloop.delay.p50', unit: 's', description: 'Median event-loop delay over the last evaluation cycle.', valueType: ValueType.DOUBLE };
+const DELAY_P99: Reading = { name: 'nodejs.eventloop.delay.p99', unit: 's', description: '99th percentile of event-loop delay over the last evaluation cycle.', valueType: ValueType.DOUBLE };
+const DELAY_MAX: Reading = { name: 'nodejs.eventloop.delay.max', unit: 's', description: 'Longest event-loop delay over the last evaluation cycle.', valueType: ValueType.DOUBLE };
+
 /**
- * @param loopDelay the last closed window of the plugin's event-loop monitor.
- * @param record hands a GC pause to `sink` (the histogram's record) through the measurement batch.
+ * The points of one reading, as the SDK would have made them: a sum (non-monotonic, cumulative) or
+ * a gauge. The reading itself is the descriptor: one object at every collection, as the SDK's are.
  */
-export function startRuntimeMetrics(
-  meter: Meter,
-  loopDelay: () => LoopDelayWindow | undefined,
-  record: (sink: (seconds: number, attributes: Attributes) => void, seconds: number, attributes: Attributes) => void,
-): RuntimeMetrics {
+function metricData(descriptor: Reading, kind: 'sum' | 'gauge', dataPoints: DataPoint<number>[]): MetricData {
+  return kind === 'sum'
+    ? { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: false, dataPoints }
+    : { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints };
+}
+
+/**
+ * The heap and event-loop readings, as a MetricProducer every reader of the plugin is given. Each
+ * collection reads V8's heap spaces once and the loop's last closed window; nothing is kept
+ * between collections but the attributes objects (one per heap space, so the exposition's label
+ * cache finds them) and the utilisation's last reading.
+ *
+ * @param loopDelay the last closed window of the plugin's event-loop monitor.
+ */
+export function createRuntimeProducer(version: string, loopDelay: () => LoopDelayWindow | undefined): MetricProducer {
+  const scope = { name: RUNTIME_SCOPE, version };
+  const startTime = hrTime();
   const spaces = new Map<string, Attributes>();
+  const used = new Set<string>();
   const spaceAttributes = (name: string): Attributes => {
     let attributes = spaces.get(name);
     if (attributes === undefined) spaces.set(name, (attributes = { 'v8js.heap.space.name': name }));
     return attributes;
   };
 
-  const heapUsed = meter.createObservableUpDownCounter('v8js.memory.heap.used', { unit: 'By', description: 'Heap memory in use, by V8 heap space.' });
-  const heapLimit = meter.createObservableUpDownCounter('v8js.memory.heap.limit', { unit: 'By', description: 'Heap memory V8 may use, by heap space.' });
-  const available = meter.createObservableUpDownCounter('v8js.heap.space.available_size', { unit: 'By', description: 'Heap space still available, by heap space.' });
-  const physical = meter.createObservableUpDownCounter('v8js.heap.space.physical_size', { unit: 'By', description: 'Committed size of a heap space.' });
-  const utilization = meter.createObservableGauge('nodejs.eventloop.utilization', { unit: '1', description: 'Share of time the event loop was busy since the last reading.' });
-  const delay = {
-    p50: meter.createObservableGauge('nodejs.eventloop.delay.p50', { unit: 's', description: 'Median event-loop delay over the last evaluation cycle.' }),
-    p99: meter.createObservableGauge('nodejs.eventloop.delay.p99', { unit: 's', description: '99th percentile of event-loop delay over the last evaluation cycle.' }),
-    max: meter.createObservableGauge('nodejs.eventloop.delay.max', { unit: 's', description: 'Longest event-loop delay over the last evaluation cycle.' }),
-  };
-  const gcDuration = meter.createHistogram('v8js.gc.duration', {
-    unit: 's',
-    description: 'Garbage-collection pauses, by type.',
-    advice: { explicitBucketBoundaries: GC_BUCKETS },
-  });
-  const recordGc = (seconds: number, attributes: Attributes): void => gcDuration.record(seconds, attributes);
-
-  // One heap reading serves the four heap instruments of a collection.
-  meter.addBatchObservableCallback(
-    (result) => {
-      for (const space of v8.getHeapSpaceStatistics()) {
-        const attributes = spaceAttributes(space.space_name);
-        result.observe(heapUsed, space.space_used_size, attributes);
-        result.observe(heapLimit, space.space_size, attributes);
-        result.observe(available, space.space_available_size, attributes);
-        result.observe(physical, space.physical_space_size, attributes);
-      }
-    },
-    [heapUsed, heapLimit, available, physical],
-  );
-
-  // Utilisation between readings at least a second apart (two readers collect at nearly the same
-  // moment; the second would see a few microseconds of loop and report noise).
+  // Utilisation between readings at least a second apart (several readers collect at nearly the
+  // same moment; the second would see a few microseconds of loop and report noise).
   let last: EventLoopUtilization = performance.eventLoopUtilization();
   let lastAt = performance.now();
   let reading: number | undefined;
-  utilization.addCallback((result) => {
+  const utilization = (): number | undefined => {
     if (performance.now() - lastAt >= 1_000 || reading === undefined) {
       const now = performance.eventLoopUtilization();
       reading = performance.eventLoopUtilization(now, last).utilization;
       last = now;
       lastAt = performance.now();
     }
-    if (Number.isFinite(reading)) result.observe(reading);
-  });
+    return Number.isFinite(reading) ? reading : undefined;
+  };
 
-  meter.addBatchObservableCallback(
-    (result) => {
-      const window = loopDelay();
-      if (window === undefined) return;
-      result.observe(delay.p50, window.p50);
-      result.observe(delay.p99, window.p99);
-      result.observe(delay.max, window.max);
+  const read = (): MetricData[] => {
+    const endTime: HrTime = hrTime();
+    const point = (value: number, attributes: Attributes = {}, start: HrTime = startTime): DataPoint<number> => ({ startTime: start, endTime, attributes, value });
+    const heap: [DataPoint<number>[], DataPoint<number>[], DataPoint<number>[], DataPoint<number>[]] = [[], [], [], []];
+    for (const space of v8.getHeapSpaceStatistics()) {
+      if (!used.has(space.space_name)) {
+        if (space.space_size === 0 && space.physical_space_size === 0) continue;
+        used.add(space.space_name);
+      }
+      const attributes = spaceAttributes(space.space_name);
+      heap[0].push(point(space.space_used_size, attributes));
+      heap[1].push(point(space.space_size, attributes));
+      heap[2].push(point(space.space_available_size, attributes));
+      heap[3].push(point(space.physical_space_size, attributes));
+    }
+    const metrics = [
+      metricData(HEAP_USED, 'sum', heap[0]),
+      metricData(HEAP_LIMIT, 'sum', heap[1]),
+      metricData(AVAILABLE, 'sum', heap[2]),
+      metricData(PHYSICAL, 'sum', heap[3]),
+    ];
+    const busy = utilization();
+    if (busy !== undefined) metrics.push(metricData(UTILIZATION, 'gauge', [point(busy, {}, endTime)]));
+    const window = loopDelay();
+    if (window !== undefined) {
+      metrics.push(
+        metricData(DELAY_P50, 'gauge', [point(window.p50, {}, endTime)]),
+        metricData(DELAY_P99, 'gauge', [point(window.p99, {}, endTime)]),
+        metricData(DELAY_MAX, 'gauge', [point(window.max, {}, endTime)]),
+      );
+    }
+    return metrics;
+  };
+
+  return {
+    // The reader keeps only the scopes; the resource is the SDK's (MetricReader.collect).
+    collect: async (): Promise<CollectionResult> => {
+      try {
+        return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: [{ scope, metrics: read() }] }, errors: [] };
+      } catch (error) {
+        return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: [] }, errors: [error] };
+      }
     },
-    [delay.p50, delay.p99, delay.max],
-  );
+  };
+}
+
+/**
+ * GC pauses, by type: a histogram on the runtime meter (a pause is an event, aggregated like any
+ * other), fed through the measurement batch.
+ *
+ * @param record hands a GC pause to `sink` (the histogram's record) through the measurement batch.
+ */
+export function startRuntimeMetrics(
+  meter: Meter,
+  record: (sink: (seconds: number, attributes: Attributes) => void, seconds: number, attributes: Attributes) => void,
+): RuntimeMetrics {
+  const gcDuration = meter.createHistogram('v8js.gc.duration', {
+    unit: 's',
+    description: 'Garbage-collection pauses, by type.',
+    advice: { explicitBucketBoundaries: GC_BUCKETS },
+  });
+  const recordGc = (seconds: number, attributes: Attributes): void => gcDuration.record(seconds, attributes);
 
   let observer: PerformanceObserver | undefined;
   try {

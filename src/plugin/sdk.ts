@@ -33,6 +33,7 @@ import {
   MeterProvider as SdkMeterProvider,
   PeriodicExportingMetricReader,
   type IMetricReader,
+  type MetricProducer,
   type InstrumentType,
   type PushMetricExporter,
   type ResourceMetrics,
@@ -396,6 +397,8 @@ export interface SdkOptions {
   /** One line for a setting the SDK cannot honour. */
   readonly warn?: (message: string) => void;
   readonly readers: IMetricReader[];
+  /** Data made outside the SDK's instruments, for the readers this creates (OTLP, console). */
+  readonly metricProducers?: MetricProducer[];
   readonly views: ViewOptions[];
 }
 
@@ -478,7 +481,7 @@ export function buildResource(env: Env, warn: (message: string) => void = () => 
 /** OTEL_SDK_DISABLED=true, read as the OTel SDKs read it: the whole SDK is off. */
 export const sdkDisabled = (env: Env): boolean => (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true';
 
-export async function startSdk({ env, readers, views, sampler, warn = () => {} }: SdkOptions): Promise<StartedSdk> {
+export async function startSdk({ env, readers, metricProducers = [], views, sampler, warn = () => {} }: SdkOptions): Promise<StartedSdk> {
   const plan = exportPlan(env);
   metricExportTiming(env, plan.warnings);
   if (plan.traces.otlp !== undefined || plan.traces.zipkin) batchSpanProcessorConfig(env, plan.warnings);
@@ -490,13 +493,14 @@ export async function startSdk({ env, readers, views, sampler, warn = () => {} }
     metricReaders.push(
       new PeriodicExportingMetricReader({
         exporter: new SingleFlightExporter(await otlpMetricExporter(plan.metrics.otlp)),
+        metricProducers,
         ...metricExportTiming(env),
       }),
     );
   }
   if (plan.metrics.console) {
     const { ConsoleMetricExporter } = await import('@opentelemetry/sdk-metrics');
-    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), ...metricExportTiming(env) }));
+    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), metricProducers, ...metricExportTiming(env) }));
   }
   const meterProvider = new SdkMeterProvider({ resource, views, readers: metricReaders });
   // Our own provider is what the plugin uses, registered or not: if something registered a global

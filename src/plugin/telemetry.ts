@@ -12,7 +12,7 @@ import { BreakerAwareSampler, samplerFromEnv } from '../ingest/trace-sampler.js'
 import { MeasurementBatch } from '../metrics/batch.js';
 import { METRICS } from '../metrics/catalog.js';
 import { Exemplars } from '../metrics/exemplars.js';
-import { RUNTIME_SCOPE, startRuntimeMetrics } from '../metrics/runtime.js';
+import { RUNTIME_SCOPE, createRuntimeProducer, startRuntimeMetrics } from '../metrics/runtime.js';
 import { gaugeReaders, type GaugeSources } from '../metrics/gauges.js';
 import { createInstruments, type Instruments } from '../metrics/instruments.js';
 import { CollectedMetrics } from '../rules/collected.js';
@@ -81,8 +81,10 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   // What the plugin holds, for its memory budget: the series it keeps, counted as the evaluating
   // reader receives them (an estimate: see PLUGIN_BYTES_PER_SERIES).
   let seriesHeld = 0;
+  // The heap and event-loop readings, handed to every reader as read (see metrics/runtime.ts).
+  const runtimeReadings = createRuntimeProducer(version, () => gauges.eventLoop.last);
   const evaluatingReader = createEvaluatingReader(config.monitorIntervalSeconds * 1000, (ms) => selfTime('collection', ms));
-  const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true }) : undefined;
+  const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true, metricProducers: [runtimeReadings] }) : undefined;
   // A safety net under the bounded label sets: no instrument of ours can hold more series than
   // this, whatever a bot publishes (the SDK folds the excess into one overflow series).
   const views: ViewOptions[] = [{ instrumentName: '*', meterName: PACKAGE_NAME, aggregationCardinalityLimit: 200 }];
@@ -101,6 +103,7 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   const sdk = await startSdk({
     env,
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],
+    metricProducers: [runtimeReadings],
     views,
     sampler: new BreakerAwareSampler(samplerFromEnv(env), () => !tracingAllowed()),
     warn: (message) => log().warn(message),
@@ -116,10 +119,8 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
     measurements.flush,
   );
   counters = instruments.counters;
-  const runtime = startRuntimeMetrics(
-    sdk.meterProvider.getMeter(RUNTIME_SCOPE, version),
-    () => gauges.eventLoop.last,
-    (sink, seconds, attributes) => measurements.push(sink, seconds, attributes),
+  const runtime = startRuntimeMetrics(sdk.meterProvider.getMeter(RUNTIME_SCOPE, version), (sink, seconds, attributes) =>
+    measurements.push(sink, seconds, attributes),
   );
 
   let lastLoad = { at: monotonic(), selfMs: 0 };
