@@ -8,7 +8,7 @@ import { MeterProvider, type HistogramMetricData } from '@opentelemetry/sdk-metr
 import { afterEach, describe, expect, it } from 'vitest';
 import { MeasurementBatch } from '../src/metrics/batch.js';
 import { METRICS } from '../src/metrics/catalog.js';
-import { createInstruments } from '../src/metrics/instruments.js';
+import { createGaugeProducer, createInstruments } from '../src/metrics/instruments.js';
 import { TestReader, noGauges } from './support/metrics.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -20,10 +20,11 @@ afterEach(async () => {
 
 /** The catalog's instruments on a provider whose collections start by flushing `batch`, as in the plugin. */
 function instrumentsFlushing(batch: MeasurementBatch) {
-  const reader = new TestReader();
+  const gauges = createGaugeProducer({ scope: { name: 'test' }, gauges: noGauges(), onGaugeError: () => {}, beforeCollect: batch.flush });
+  const reader = new TestReader({ metricProducers: [gauges] });
   const provider = new MeterProvider({ readers: [reader] });
   providers.push(provider);
-  const instruments = createInstruments(provider.getMeter('test'), noGauges(), () => {}, batch.flush);
+  const instruments = createInstruments(provider.getMeter('test'));
   const collected = async (name: string) =>
     (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
   return { ...instruments, collected };

@@ -2,7 +2,7 @@ import { MeterProvider, InMemoryMetricExporter, AggregationTemporality, Periodic
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { describe, expect, it } from 'vitest';
 import { METRICS, METRIC_LIST } from '../src/metrics/catalog.js';
-import { createInstruments, initialLabelSets, type GaugeKey, type GaugeReader } from '../src/metrics/instruments.js';
+import { MAX_SERIES_PER_INSTRUMENT, createGaugeProducer, createInstruments, initialLabelSets, type GaugeKey, type GaugeReader } from '../src/metrics/instruments.js';
 import { parseExposition } from './e2e/harness.js';
 
 /** The eight series the predecessor published, by the exact names dashboards already use. */
@@ -24,6 +24,9 @@ function gaugeStubs(value = 1): Record<GaugeKey, GaugeReader> {
   }
   return stubs;
 }
+
+const gauges = (readers: Record<GaugeKey, GaugeReader>, onGaugeError: (name: string) => void = () => {}) =>
+  createGaugeProducer({ scope: { name: 'test' }, gauges: readers, onGaugeError });
 
 async function exposition(reader: PrometheusExporter): Promise<string> {
   const { resourceMetrics } = await reader.collect();
@@ -67,9 +70,9 @@ describe('instrument catalog', () => {
   });
 
   it('exposes every catalog series through the Prometheus exporter under its exact name', async () => {
-    const reader = new PrometheusExporter({ preventServerStart: true });
+    const reader = new PrometheusExporter({ preventServerStart: true, metricProducers: [gauges(gaugeStubs())] });
     const provider = new MeterProvider({ readers: [reader] });
-    const { histograms, counters } = createInstruments(provider.getMeter('test'), gaugeStubs(), () => {});
+    const { histograms, counters } = createInstruments(provider.getMeter('test'));
     for (const histogram of Object.values(histograms)) histogram.record(0.003);
     // Counters whose label values are only known at run time appear with their first value.
     counters.apiRequests.add(1, { api: 'clob', outcome: 'success' });
@@ -79,9 +82,9 @@ describe('instrument catalog', () => {
   });
 
   it('starts counters at 0 for each known label value, so rate() works from the first scrape', async () => {
-    const reader = new PrometheusExporter({ preventServerStart: true });
+    const reader = new PrometheusExporter({ preventServerStart: true, metricProducers: [gauges(gaugeStubs())] });
     const provider = new MeterProvider({ readers: [reader] });
-    createInstruments(provider.getMeter('test'), gaugeStubs(), () => {});
+    createInstruments(provider.getMeter('test'));
     const samples = parseExposition(await exposition(reader));
     const statuses = samples.filter((s) => s.name === 'monitoring_health_checks_total').map((s) => [s.labels.status, s.value]);
     expect(statuses.sort()).toEqual([['critical', 0], ['degraded', 0], ['healthy', 0]]);
@@ -92,9 +95,9 @@ describe('instrument catalog', () => {
   });
 
   it('starts no counter series with labels missing', async () => {
-    const reader = new PrometheusExporter({ preventServerStart: true });
+    const reader = new PrometheusExporter({ preventServerStart: true, metricProducers: [gauges(gaugeStubs())] });
     const provider = new MeterProvider({ readers: [reader] });
-    createInstruments(provider.getMeter('test'), gaugeStubs(), () => {});
+    createInstruments(provider.getMeter('test'));
     const samples = parseExposition(await exposition(reader));
     for (const def of METRIC_LIST.filter((m) => m.type === 'counter')) {
       for (const sample of samples.filter((s) => s.name === def.name)) {
@@ -106,11 +109,8 @@ describe('instrument catalog', () => {
 
   it('drops non-finite gauge readings and survives a throwing gauge', async () => {
     const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000 });
-    const provider = new MeterProvider({ readers: [reader] });
     const errors: string[] = [];
-    createInstruments(
-      provider.getMeter('test'),
+    const producer = gauges(
       {
         ...gaugeStubs(),
         cpuUsage: (observe) => observe(Number.NaN),
@@ -120,6 +120,8 @@ describe('instrument catalog', () => {
       },
       (name) => errors.push(name),
     );
+    const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000, metricProducers: [producer] });
+    const provider = new MeterProvider({ readers: [reader] });
     const { resourceMetrics } = await reader.collect();
     const byName = new Map(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m.dataPoints.length]));
     expect(byName.get('monitoring_cpu_usage_percent') ?? 0).toBe(0);
@@ -128,4 +130,20 @@ describe('instrument catalog', () => {
     expect(errors).toEqual(['monitoring_memory_usage_mb']);
     await provider.shutdown();
   });
+
+  it('keeps a gauge to its series limit and its series to one attributes object each', async () => {
+    let apis = 0;
+    const producer = gauges({ ...gaugeStubs(), apiSuccessRatio: (observe) => { for (let i = 0; i < apis; i++) observe(1, { api: `api-${i}` }); } });
+    const points = async () =>
+      (await producer.collect()).resourceMetrics.scopeMetrics[0]!.metrics.find((m) => m.descriptor.name === 'monitoring_api_success_ratio')!.dataPoints;
+    apis = 3;
+    const first = await points();
+    const second = await points();
+    expect(second.map((p) => p.attributes)).toEqual([{ api: 'api-0' }, { api: 'api-1' }, { api: 'api-2' }]);
+    // The same object for a series at every collection (the exposition keeps its text by it).
+    expect(second[1]!.attributes).toBe(first[1]!.attributes);
+    apis = MAX_SERIES_PER_INSTRUMENT + 50;
+    expect(await points()).toHaveLength(MAX_SERIES_PER_INSTRUMENT);
+  });
+
 });

@@ -14,7 +14,7 @@ import { traceTradeExecution, traceWalletScan } from '../src/ingest/probe.js';
 import { BotState } from '../src/state/bot-state.js';
 import { createInstruments } from '../src/metrics/instruments.js';
 import { subscribe, type TradeEvent } from '../src/ingest/subscribers.js';
-import { TestReader, noGauges } from './support/metrics.js';
+import { TestReader } from './support/metrics.js';
 
 const errors: [string, unknown][] = [];
 const trades: TradeEvent[] = [];
@@ -22,7 +22,7 @@ let stop: () => void = () => {};
 
 beforeAll(() => {
   const meterProvider = new MeterProvider({ readers: [new TestReader()] });
-  const { counters, histograms } = createInstruments(meterProvider.getMeter('test'), noGauges(), () => {});
+  const { counters, histograms } = createInstruments(meterProvider.getMeter('test'));
   const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: new InMemorySpanExporter() })] });
   stop = subscribe({
     scanDuration: histograms.walletScanDuration,

@@ -13,7 +13,7 @@ import { METRICS } from '../src/metrics/catalog.js';
 import { parseApiHosts } from '../src/ingest/http-clients.js';
 import { createInstruments } from '../src/metrics/instruments.js';
 import { subscribe, type SubscriberDeps, type TradeEvent } from '../src/ingest/subscribers.js';
-import { TestReader, noGauges } from './support/metrics.js';
+import { TestReader } from './support/metrics.js';
 
 // Hardhat's well-known development key and account: public, never funded on a real chain.
 const PRIVATE_KEY = 'ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
@@ -50,7 +50,7 @@ function setup(overrides: Partial<SubscriberDeps> = {}) {
   };
   const reader = new TestReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
-  const { counters, histograms } = createInstruments(meterProvider.getMeter('test'), noGauges(), () => {});
+  const { counters, histograms } = createInstruments(meterProvider.getMeter('test'));
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const state = new BotState(() => clock.wall);

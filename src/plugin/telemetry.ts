@@ -14,7 +14,7 @@ import { METRICS } from '../metrics/catalog.js';
 import { Exemplars } from '../metrics/exemplars.js';
 import { RUNTIME_SCOPE, createRuntimeProducer, startRuntimeMetrics } from '../metrics/runtime.js';
 import { gaugeReaders, type GaugeSources } from '../metrics/gauges.js';
-import { createInstruments, type Instruments } from '../metrics/instruments.js';
+import { MAX_SERIES_PER_INSTRUMENT, createGaugeProducer, createInstruments, type Instruments } from '../metrics/instruments.js';
 import { CollectedMetrics } from '../rules/collected.js';
 import { createEvaluatingReader, type EvaluatingReader } from '../rules/reader.js';
 import { startSdk, type StartedSdk } from './sdk.js';
@@ -81,13 +81,20 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   // What the plugin holds, for its memory budget: the series it keeps, counted as the evaluating
   // reader receives them (an estimate: see PLUGIN_BYTES_PER_SERIES).
   let seriesHeld = 0;
-  // The heap and event-loop readings, handed to every reader as read (see metrics/runtime.ts).
+  // Scan, trade and API measurements reach the SDK in batches as each collection starts, off the bot's bursts of work.
+  const measurements = new MeasurementBatch((error) => log().warn(`a measurement could not be recorded: ${String(error)}`));
+  // The gauges and the heap and event-loop readings, handed to every reader as read (see
+  // metrics/instruments.ts and metrics/runtime.ts); the gauges' producer also hands the batch over.
+  const gaugeReadings = createGaugeProducer({
+    scope: { name: PACKAGE_NAME, version },
+    gauges: gaugeReaders(gauges),
+    onGaugeError: (name, error) => log().warn(`gauge ${name} could not be read: ${String(error)}`),
+    beforeCollect: measurements.flush,
+  });
   const runtimeReadings = createRuntimeProducer(version, () => gauges.eventLoop.last);
-  const evaluatingReader = createEvaluatingReader(config.monitorIntervalSeconds * 1000, (ms) => selfTime('collection', ms));
-  const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true, metricProducers: [runtimeReadings] }) : undefined;
-  // A safety net under the bounded label sets: no instrument of ours can hold more series than
-  // this, whatever a bot publishes (the SDK folds the excess into one overflow series).
-  const views: ViewOptions[] = [{ instrumentName: '*', meterName: PACKAGE_NAME, aggregationCardinalityLimit: 200 }];
+  const evaluatingReader = createEvaluatingReader(config.monitorIntervalSeconds * 1000, (ms) => selfTime('collection', ms), [gaugeReadings]);
+  const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true, metricProducers: [gaugeReadings, runtimeReadings] }) : undefined;
+  const views: ViewOptions[] = [{ instrumentName: '*', meterName: PACKAGE_NAME, aggregationCardinalityLimit: MAX_SERIES_PER_INSTRUMENT }];
   // Before the SDK starts, so its start-up lines too go through the plugin's logger (redacted,
   // rate-limited, in MONITORING_LOG_FORMAT), at the level OTEL_LOG_LEVEL asks for.
   const otelLogLevel = env.OTEL_LOG_LEVEL?.trim();
@@ -103,21 +110,13 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   const sdk = await startSdk({
     env,
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],
-    metricProducers: [runtimeReadings],
+    metricProducers: [gaugeReadings, runtimeReadings],
     views,
     sampler: new BreakerAwareSampler(samplerFromEnv(env), () => !tracingAllowed()),
     warn: (message) => log().warn(message),
   });
 
-  const meter = sdk.meterProvider.getMeter(PACKAGE_NAME, version);
-  // Scan, trade and API measurements reach the SDK in batches as each collection starts, off the bot's bursts of work.
-  const measurements = new MeasurementBatch((error) => log().warn(`a measurement could not be recorded: ${String(error)}`));
-  const instruments = createInstruments(
-    meter,
-    gaugeReaders(gauges),
-    (name, error) => log().warn(`gauge ${name} could not be read: ${String(error)}`),
-    measurements.flush,
-  );
+  const instruments = createInstruments(sdk.meterProvider.getMeter(PACKAGE_NAME, version));
   counters = instruments.counters;
   const runtime = startRuntimeMetrics(sdk.meterProvider.getMeter(RUNTIME_SCOPE, version), (sink, seconds, attributes) =>
     measurements.push(sink, seconds, attributes),

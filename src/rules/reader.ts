@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import {
   PeriodicExportingMetricReader,
+  type MetricProducer,
   type PushMetricExporter,
   type ResourceMetrics,
 } from '@opentelemetry/sdk-metrics';
@@ -40,9 +41,11 @@ export class EvaluatingReader extends PeriodicExportingMetricReader {
     private readonly exporter: EvaluatingExporter,
     intervalMillis: number,
     private readonly onCollect: (ms: number) => void,
+    metricProducers: MetricProducer[],
   ) {
     super({
       exporter,
+      metricProducers,
       exportIntervalMillis: intervalMillis,
       // A cycle is synchronous work on in-memory data; collection is the only part that waits.
       exportTimeoutMillis: Math.min(intervalMillis, 5_000),
@@ -64,6 +67,7 @@ export class EvaluatingReader extends PeriodicExportingMetricReader {
   }
 }
 
-export function createEvaluatingReader(intervalMillis: number, onCollect: (ms: number) => void = () => {}): EvaluatingReader {
-  return new EvaluatingReader(new EvaluatingExporter(), intervalMillis, onCollect);
+/** @param metricProducers data made outside the SDK's instruments (the plugin's gauges). */
+export function createEvaluatingReader(intervalMillis: number, onCollect: (ms: number) => void = () => {}, metricProducers: MetricProducer[] = []): EvaluatingReader {
+  return new EvaluatingReader(new EvaluatingExporter(), intervalMillis, onCollect, metricProducers);
 }

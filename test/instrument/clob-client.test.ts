@@ -10,7 +10,7 @@ import { apiScope } from '../../src/ingest/scopes.js';
 import { METRICS } from '../../src/metrics/catalog.js';
 import { createInstruments } from '../../src/metrics/instruments.js';
 import { subscribe } from '../../src/ingest/subscribers.js';
-import { TestReader, noGauges } from '../support/metrics.js';
+import { TestReader } from '../support/metrics.js';
 
 const TRADES = METRICS.tradeExecutionDuration.name;
 
@@ -79,7 +79,7 @@ afterEach(async () => {
 function setup() {
   const reader = new TestReader();
   const meterProvider = new MeterProvider({ readers: [reader] });
-  const { counters, histograms } = createInstruments(meterProvider.getMeter('test'), noGauges(), () => {});
+  const { counters, histograms } = createInstruments(meterProvider.getMeter('test'));
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const errors: unknown[] = [];

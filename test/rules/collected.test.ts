@@ -7,7 +7,7 @@ import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { describe, expect, it } from 'vitest';
 import { METRICS } from '../../src/metrics/catalog.js';
 import { gaugeReaders } from '../../src/metrics/gauges.js';
-import { createInstruments } from '../../src/metrics/instruments.js';
+import { createGaugeProducer, createInstruments } from '../../src/metrics/instruments.js';
 import { PACKAGE_NAME } from '../../src/plugin/telemetry.js';
 import { CollectedMetrics } from '../../src/rules/collected.js';
 import { BotState } from '../../src/state/bot-state.js';
@@ -23,15 +23,16 @@ class Reader extends MetricReader {
 const MINUTE = 60_000;
 
 async function setup() {
-  const reader = new Reader();
-  const provider = new MeterProvider({ readers: [reader] });
   const bot = new BotState(() => 0);
   const sampler = { last: { cpuPercent: 3, rssBytes: 100 * 1024 * 1024 } } as unknown as SystemSampler;
-  const instruments = createInstruments(
-    provider.getMeter(PACKAGE_NAME),
-    gaugeReaders({ sampler, board: new HealthBoard(), breaker: () => ({ tripped: false, reason: null }), bot, eventLoop: NO_EVENT_LOOP, alertRoute: () => 'plugin' }),
-    () => {},
-  );
+  const gauges = createGaugeProducer({
+    scope: { name: PACKAGE_NAME },
+    gauges: gaugeReaders({ sampler, board: new HealthBoard(), breaker: () => ({ tripped: false, reason: null }), bot, eventLoop: NO_EVENT_LOOP, alertRoute: () => 'plugin' }),
+    onGaugeError: () => {},
+  });
+  const reader = new Reader({ metricProducers: [gauges] });
+  const provider = new MeterProvider({ readers: [reader] });
+  const instruments = createInstruments(provider.getMeter(PACKAGE_NAME));
   const collected = new CollectedMetrics(PACKAGE_NAME, 5 * MINUTE);
   const collect = async (at: number): Promise<void> => {
     const { resourceMetrics } = await reader.collect();
