@@ -1,22 +1,16 @@
-// Section 2b: the event-loop delay goal, measured side by side.
+// Section 2c: where the event-loop delay tail comes from.
 //
-// Why a section of its own: the bot's p99 (10 ms timer, 100 samples a second) is set by about one
-// sample a second, and libuv's timers wake on whole milliseconds, so a sample lands anywhere in
-// the millisecond after it fell due. Between two sequential runs of the *same* bot the p99 moves
-// by 10–30 % on this kind of machine — more than the 5 % the goal allows. Here every round runs
-// the unmonitored bot twice, the plugin's bot and the bare NodeSDK + Prometheus preload's bot, at
-// the same time (each uses about 1 % of a core, so they barely compete), and compares each to the
-// unmonitored bot of its own round. The second unmonitored bot is the control: its ratio shows
-// what the method reads when nothing differs, and the plugin's ratio means something only beside
-// it. The bare SDK's shows what loading the SDK costs before anything is instrumented; the last
-// bot only imports the plugin's libraries and starts none of them.
-//
-// Section 2c runs the same bots again with bench/loop-tail-preload.mjs, which records each
-// sample of the bot's 10 ms timer with the CPU its main thread used meanwhile, and asks where the
-// tail comes from: a sample late by more than the unmonitored bot's p99 while the thread ran is
-// the bot's own work (monitoring's included); one late while the thread did not run is the
-// machine's (scheduling), and one that coincides with another bot's late sample is shared by the
-// whole machine.
+// The bot's p99 (10 ms timer, 100 samples a second) is set by about one sample a second, and
+// libuv's timers wake on whole milliseconds, so a sample lands anywhere in the millisecond after it
+// fell due; between two sequential runs of the *same* bot the p99 moves by 10–30 % on this kind of
+// machine. Section 2 therefore compares bots running at the same time; this section asks what the
+// remaining tail is made of. Every round runs the unmonitored bot twice (the second is the
+// control), the plugin's bot and the bare NodeSDK + Prometheus preload's bot, and a bot that only
+// imports the plugin's libraries and starts none of them, each with bench/loop-tail-preload.mjs,
+// which records each sample of the bot's 10 ms timer with the CPU its main thread used meanwhile:
+// a sample late by more than the unmonitored bot's p99 while the thread ran is the bot's own work
+// (monitoring's included); one late while the thread did not run is the machine's (scheduling),
+// and one that coincides with another bot's late sample is shared by the whole machine.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -91,25 +85,6 @@ async function runRounds(settings, what, log, options) {
     rmSync(dir, { recursive: true, force: true });
   }
   return rounds;
-}
-
-export async function runLoopDelay({ mode = 'full', log = () => {} } = {}) {
-  const settings = MODES[mode];
-  const rounds = await runRounds(settings, 'event-loop delay side by side', log);
-  const summary = {};
-  for (const [key] of LOOP_DELAY_BOTS) {
-    const ratios = rounds.map((r) => r[key].p99 / r.none.p99);
-    summary[key] = {
-      p95: median(rounds.map((r) => r[key].p95)),
-      p99: median(rounds.map((r) => r[key].p99)),
-      samples: median(rounds.map((r) => r[key].samples)),
-      ratioP99: median(ratios),
-      ratioMin: Math.min(...ratios),
-      ratioMax: Math.max(...ratios),
-      ratioP95: median(rounds.map((r) => r[key].p95 / r.none.p95)),
-    };
-  }
-  return { mode, settings, rounds, summary };
 }
 
 /**

@@ -1,14 +1,18 @@
-// Section 2: the demo bot at a fixed workload under each monitoring set-up, one run after the
-// other, rounds interleaved (order rotated each round) so slow drifts of a noisy machine hit
-// every variant alike. Each figure is the median over rounds; ratios are to "no monitoring".
+// Section 2: the demo bot at a fixed workload under each monitoring set-up, all of them at the
+// same time in each round (each bot uses about 1 % of a core, so on two cores they barely compete),
+// so a noisy stretch of the machine lands on every variant alike and each is compared with the
+// unmonitored bot of its own round. The plugin runs three times, scraped never, every 5 s and every
+// 1 s (the sweep that gives a scrape's CPU); the peers — the bare NodeSDK + Prometheus exporter,
+// auto-instrumentations-node and prom-client — are scraped every 5 s, the bare SDK also every 1 s
+// (a scrape's floor: one HTTP answer and a collection of nothing). A second unmonitored bot is the
+// control: its figures show what the method reads when nothing differs.
 //
 // What is measured where:
-//   CPU          the bot's own process.cpuUsage over the measured window (after warm-up)
+//   CPU          the bot's own process.cpuUsage over the measured window (after warm-up), all threads
 //   RSS          /proc/<pid>/status VmRSS, sampled every second after warm-up, median
-//   ELD p99      inside the bot (monitorEventLoopDelay, 10 ms resolution, excess over it)
+//   ELD p95/p99  inside the bot (monitorEventLoopDelay, 10 ms resolution, excess over it)
 //   trade p50/99 inside the bot, around its traceTradeExecution call
-//   startup      spawn → the bot's first line on stdout
-// Variants that serve /metrics are scraped every 5 s by the harness, as Prometheus would.
+//   /metrics     response time and body of each scrape in the measured window
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +20,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_BOT, every, median, procRssBytes, scrape, spawnNode, started } from './lib.mjs';
 import { variant } from './variants.mjs';
 
-export const WHOLE_BOT_VARIANTS = ['none', 'plugin', 'auto', 'promclient'];
+/** [key, variant, scrape interval in ms (0: never)]: the baseline first; every ratio is to it. */
+export const WHOLE_BOT_BOTS = [
+  ['none', 'none', 0],
+  ['control', 'none', 0],
+  ['plugin-never', 'plugin', 0],
+  ['plugin', 'plugin', 5_000],
+  ['plugin-1s', 'plugin', 1_000],
+  ['nodesdk', 'nodesdk', 5_000],
+  ['nodesdk-1s', 'nodesdk', 1_000],
+  ['auto', 'auto', 5_000],
+  ['promclient', 'promclient', 5_000],
+];
+/** The peers the plugin's cost is compared with: the best of them sets the bar. */
+export const PEERS = ['auto', 'promclient'];
 
 /** The fixed workload: 20 wallets every second = 20 scans/s; trades ≈ 20 × 0.15 (found by scans) + 2 (feed) ≈ 5/s. */
 export const WORKLOAD = {
@@ -30,9 +47,9 @@ export const WORKLOAD = {
 export const SCAN_FINDS_TRADE = 0.15;
 
 const MODES = {
-  full: { rounds: 3, warmupS: 10, durationS: 60 },
-  quick: { rounds: 1, warmupS: 2, durationS: 6 },
-  smoke: { rounds: 1, warmupS: 1, durationS: 1.5, parallel: true },
+  full: { rounds: 6, warmupS: 10, durationS: 60 },
+  quick: { rounds: 1, warmupS: 3, durationS: 12 },
+  smoke: { rounds: 1, warmupS: 1, durationS: 1.5 },
 };
 
 export const SCRAPE_EVERY_MS = 5_000;
@@ -65,80 +82,107 @@ export function readBotStats({ proc, statsFile }, key) {
   }
 }
 
-async function runOnce(name, settings, dir, round) {
+async function runRound(settings, dir, round) {
   const { warmupS, durationS } = settings;
-  const bot = await spawnMeasuredBot(name, name, settings, dir, round);
-  const { v, proc } = bot;
-  let scraper;
+  const bots = [];
   try {
-    const startupMs = await started(proc);
-    const scrapes = [];
-    if (v.metricsUrl) {
-      scraper = every(SCRAPE_EVERY_MS, async () => scrapes.push((await scrape(v.metricsUrl)).ms));
+    // Started in a rotated order, so no variant always starts first.
+    for (let i = 0; i < WHOLE_BOT_BOTS.length; i++) {
+      const [key, name, scrapeMs] = WHOLE_BOT_BOTS[(i + round) % WHOLE_BOT_BOTS.length];
+      bots.push({ key, scrapeMs, ...(await spawnMeasuredBot(name, key, settings, dir, round)) });
+    }
+    for (const bot of bots) bot.startupMs = await started(bot.proc);
+    const measuredFrom = performance.now() + warmupS * 1000;
+    for (const bot of bots) {
+      bot.scrapes = [];
+      if (bot.v.metricsUrl && bot.scrapeMs > 0) {
+        bot.scraper = every(bot.scrapeMs, async () => {
+          const at = performance.now();
+          const { ms, body } = await scrape(bot.v.metricsUrl);
+          if (at >= measuredFrom) bot.scrapes.push({ ms, bytes: Buffer.byteLength(body) });
+        });
+      }
     }
     await sleep(warmupS * 1000);
-    const rss = [];
+    const rss = new Map(bots.map((bot) => [bot.key, []]));
     const end = performance.now() + durationS * 1000;
     while (performance.now() < end) {
-      rss.push(procRssBytes(proc.pid));
+      for (const bot of bots) rss.get(bot.key).push(procRssBytes(bot.proc.pid));
       await sleep(Math.min(1_000, Math.max(0, end - performance.now())));
     }
-    const scrapeErrors = scraper ? await scraper.stop() : 0;
-    scraper = undefined;
-    await proc.stop();
-    const stats = readBotStats(bot, name);
-    const cpuS = (stats.cpuMs.user + stats.cpuMs.system) / 1000;
-    return {
-      name,
-      startupMs,
-      wallS: stats.windowSeconds,
-      cpuS,
-      cpuPercent: (100 * cpuS) / stats.windowSeconds,
-      rssBytes: median(rss),
-      eldP50: stats.eventLoopDelayMs.p50,
-      eldP99: stats.eventLoopDelayMs.p99,
-      tradeP50: stats.tradeLatencyMs.p50,
-      tradeP99: stats.tradeLatencyMs.p99,
-      scansPerS: stats.scans / stats.windowSeconds,
-      tradesPerS: stats.trades / stats.windowSeconds,
-      scrapes: scrapes.length,
-      scrapeErrors,
-      scrapeMs: median(scrapes),
-    };
+    const result = {};
+    for (const bot of bots) {
+      const scrapeErrors = bot.scraper ? await bot.scraper.stop() : 0;
+      bot.scraper = undefined;
+      await bot.proc.stop();
+      const stats = readBotStats(bot, bot.key);
+      const cpuS = (stats.cpuMs.user + stats.cpuMs.system) / 1000;
+      result[bot.key] = {
+        startupMs: bot.startupMs,
+        wallS: stats.windowSeconds,
+        cpuPercent: (100 * cpuS) / stats.windowSeconds,
+        rssBytes: median(rss.get(bot.key)),
+        eldP95: stats.eventLoopDelayMs.p95,
+        eldP99: stats.eventLoopDelayMs.p99,
+        tradeP50: stats.tradeLatencyMs.p50,
+        tradeP99: stats.tradeLatencyMs.p99,
+        scansPerS: stats.scans / stats.windowSeconds,
+        tradesPerS: stats.trades / stats.windowSeconds,
+        scrapes: bot.scrapes.length,
+        scrapesPerS: bot.scrapes.length / durationS,
+        scrapeErrors,
+        scrapeMs: bot.scrapes.length > 0 ? median(bot.scrapes.map((s) => s.ms)) : NaN,
+        bodyBytes: bot.scrapes.length > 0 ? median(bot.scrapes.map((s) => s.bytes)) : NaN,
+      };
+    }
+    return result;
   } finally {
-    await scraper?.stop();
-    await proc.stop(1_000);
+    for (const bot of bots) {
+      await bot.scraper?.stop();
+      await bot.proc.stop(1_000);
+    }
   }
+}
+
+/** Median over rounds of a per-round figure; with its range. */
+function overRounds(rounds, figure) {
+  const values = rounds.map(figure).filter(Number.isFinite);
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
 }
 
 export async function runWholeBot({ mode = 'full', log = () => {} } = {}) {
   const settings = MODES[mode];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-whole-bot-'));
-  const runs = Object.fromEntries(WHOLE_BOT_VARIANTS.map((name) => [name, []]));
+  const rounds = [];
   try {
     for (let round = 0; round < settings.rounds; round++) {
-      const order = WHOLE_BOT_VARIANTS.map((_, i) => WHOLE_BOT_VARIANTS[(i + round) % WHOLE_BOT_VARIANTS.length]);
-      if (settings.parallel) {
-        // Smoke only: it proves the plumbing, its timings mean nothing.
-        const results = await Promise.all(order.map((name) => runOnce(name, settings, dir, round)));
-        for (const result of results) runs[result.name].push(result);
-        continue;
-      }
-      for (const name of order) {
-        log(`whole bot: round ${round + 1}/${settings.rounds}, ${name}`);
-        runs[name].push(await runOnce(name, settings, dir, round));
-      }
+      log(`whole bot, side by side: round ${round + 1}/${settings.rounds}`);
+      rounds.push(await runRound(settings, dir, round));
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const keys = Object.keys(runs.none[0]).filter((k) => typeof runs.none[0][k] === 'number');
   const summary = {};
-  for (const name of WHOLE_BOT_VARIANTS) {
-    summary[name] = { name };
-    for (const key of keys) summary[name][key] = median(runs[name].map((r) => r[key]));
+  for (const [key] of WHOLE_BOT_BOTS) {
+    const keys = Object.keys(rounds[0][key]);
+    summary[key] = Object.fromEntries(keys.map((k) => [k, median(rounds.map((r) => r[key][k]).filter(Number.isFinite))]));
+    // Each against the unmonitored bot of its own round.
+    summary[key].addedCpu = overRounds(rounds, (r) => r[key].cpuPercent - r.none.cpuPercent);
+    summary[key].eldP95Ratio = overRounds(rounds, (r) => r[key].eldP95 / r.none.eldP95);
+    summary[key].eldP99Ratio = overRounds(rounds, (r) => r[key].eldP99 / r.none.eldP99);
   }
-  // The plugin's own CPU: its run minus the unmonitored run of the same round, over wall time.
-  const pluginCpuPercent = median(runs.plugin.map((r, i) => r.cpuPercent - runs.none[i].cpuPercent));
-  return { mode, settings, workload: WORKLOAD, summary, runs, pluginCpuPercent };
+  // What one scrape costs: the CPU a 1 s scrape interval adds over a bot never scraped (the
+  // plugin) or scraped every 5 s (the bare SDK), per extra scrape, in ms.
+  const perScrapeMs = (scraped, base) =>
+    overRounds(rounds, (r) => ((r[scraped].cpuPercent - r[base].cpuPercent) * 10) / (r[scraped].scrapesPerS - r[base].scrapesPerS));
+  const bestPeer = PEERS.reduce((best, key) => (summary[key].addedCpu.median < summary[best].addedCpu.median ? key : best));
+  return {
+    mode,
+    settings,
+    workload: WORKLOAD,
+    rounds,
+    summary,
+    bestPeer,
+    perScrape: { plugin: perScrapeMs('plugin-1s', 'plugin-never'), nodesdk: perScrapeMs('nodesdk-1s', 'nodesdk') },
+  };
 }

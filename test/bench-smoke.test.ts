@@ -29,8 +29,7 @@ function runSmoke(): Promise<{ code: number | null; stdout: string; stderr: stri
 const SECTIONS = [
   '## Budget',
   '## 1. Per operation',
-  '## 2. Whole bot',
-  '## 2b. Event-loop delay, side by side',
+  '## 2. Whole bot, side by side',
   '## 2c. Where the event-loop delay tail comes from',
   '## Startup and idle memory (issue #2)',
   '## 3. Scrape cost',
