@@ -3,7 +3,7 @@
  * the ones @opentelemetry/instrumentation-runtime-node publishes and stock Node.js dashboards
  * read — without that package: it measures event-loop delay with perf_hooks at a 10 ms
  * resolution (about 1 % of a core on a small VM, the plugin's whole budget) and brings the
- * instrumentation loader with it. Here the delay comes from the plugin's own 500 ms monitor
+ * instrumentation loader with it. Here the delay comes from the plugin's own 1 s monitor
  * (state/event-loop.ts), heap figures from V8 at each collection, GC pauses from a
  * PerformanceObserver that V8 calls once per batch of collections.
  *

@@ -28,13 +28,15 @@ export class EventLoopDelay {
   private due = 0;
 
   /**
-   * 500 ms: the delay is how late this tick runs, so a stall shows whole when it is longer than
-   * the period and in part (by chance, up to the period less) when shorter. Each wake-up of an
-   * otherwise idle process costs CPU of its own (measured on a 2-core VM: about 0.2 ms, so a
-   * 100 ms tick alone took 0.2 % of a core and perf_hooks' usual 10–20 ms would take 1 %); two
-   * a second keep the plugin's own cost well under its budget.
+   * 1 s: the delay is how late this tick runs, so a stall shows whole when it is longer than the
+   * period and in part (by chance, up to the period less) when shorter. Each wake-up of an
+   * otherwise idle process costs CPU of its own (measured on a 2-core VM: 0.2–0.45 ms, so a 100 ms
+   * tick alone took 0.2 % of a core and perf_hooks' usual 10–20 ms would take 1 %), and the tick
+   * was the plugin's one timer that woke the bot on its own: at 500 ms it cost about 0.09 % of a
+   * core. A second is what the evaluation needs — 30 readings per default cycle, and the lag alert
+   * (p99 over 100 ms for 5 minutes) is about a loop that stays slow, which every tick sees.
    */
-  constructor(private readonly resolutionMs = 500) {
+  constructor(private readonly resolutionMs = 1_000) {
     this.schedule(performance.now());
   }
 
