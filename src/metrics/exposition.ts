@@ -332,7 +332,7 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
         }
         for (const { metric, scope } of family.metrics) {
           const scopeLabels = scopeText(scope);
-          // The family's header goes before its first metric that has points, or alone when none has.
+          // The family's header, once, before its first metric.
           if (writeMetadata) parts.push(head(name, metadata));
           writeMetadata = false;
           if (metric.dataPointType === DataPointType.HISTOGRAM) {

@@ -78,7 +78,9 @@ export function createInstruments(meter: Meter): Instruments {
 export const MAX_SERIES_PER_INSTRUMENT = 200;
 
 /** A producer's resource is not read: every reader reports its SDK's own. */
-const NO_RESOURCE = emptyResource();
+export const NO_RESOURCE = emptyResource();
+/** The attributes of every unlabelled gauge: one object, as the exposition keeps a series' text by it. */
+export const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
 export interface GaugeProducerOptions {
   /** The plugin's instrumentation scope: the gauges are its series, beside its counters and histograms. */
@@ -149,4 +151,3 @@ export function createGaugeProducer({ scope, gauges, onGaugeError, beforeCollect
   };
 }
 
-const NO_ATTRIBUTES: Attributes = Object.freeze({});

@@ -24,7 +24,7 @@ import { constants, PerformanceObserver, performance, type EventLoopUtilization 
 import v8 from 'node:v8';
 import { ValueType, type Attributes, type HrTime, type Meter } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
-import { emptyResource } from '@opentelemetry/resources';
+import { NO_ATTRIBUTES, NO_RESOURCE } from './instruments.js';
 import {
   AggregationTemporality,
   DataPointType,
@@ -65,9 +65,6 @@ const GC_ATTRIBUTES = new Map<number, Attributes>(GC_TYPES.map(([kind, type]) =>
 export interface RuntimeMetrics {
   stop(): void;
 }
-
-/** A producer's resource is not read: every reader reports its SDK's own. */
-const NO_RESOURCE = emptyResource();
 
 type Reading = { readonly name: string; readonly unit: string; readonly description: string; readonly valueType: ValueType };
 const HEAP_USED: Reading = { name: 'v8js.memory.heap.used', unit: 'By', description: 'Heap memory in use, by V8 heap space.', valueType: ValueType.DOUBLE };
@@ -125,7 +122,7 @@ export function createRuntimeProducer(version: string, loopDelay: () => LoopDela
 
   const read = (): MetricData[] => {
     const endTime: HrTime = hrTime();
-    const point = (value: number, attributes: Attributes = {}, start: HrTime = startTime): DataPoint<number> => ({ startTime: start, endTime, attributes, value });
+    const point = (value: number, attributes: Attributes = NO_ATTRIBUTES, start: HrTime = startTime): DataPoint<number> => ({ startTime: start, endTime, attributes, value });
     const heap: [DataPoint<number>[], DataPoint<number>[], DataPoint<number>[], DataPoint<number>[]] = [[], [], [], []];
     for (const space of v8.getHeapSpaceStatistics()) {
       if (!used.has(space.space_name)) {
@@ -145,13 +142,13 @@ export function createRuntimeProducer(version: string, loopDelay: () => LoopDela
       metricData(PHYSICAL, 'sum', heap[3]),
     ];
     const busy = utilization();
-    if (busy !== undefined) metrics.push(metricData(UTILIZATION, 'gauge', [point(busy, {}, endTime)]));
+    if (busy !== undefined) metrics.push(metricData(UTILIZATION, 'gauge', [point(busy, NO_ATTRIBUTES, endTime)]));
     const window = loopDelay();
     if (window !== undefined) {
       metrics.push(
-        metricData(DELAY_P50, 'gauge', [point(window.p50, {}, endTime)]),
-        metricData(DELAY_P99, 'gauge', [point(window.p99, {}, endTime)]),
-        metricData(DELAY_MAX, 'gauge', [point(window.max, {}, endTime)]),
+        metricData(DELAY_P50, 'gauge', [point(window.p50, NO_ATTRIBUTES, endTime)]),
+        metricData(DELAY_P99, 'gauge', [point(window.p99, NO_ATTRIBUTES, endTime)]),
+        metricData(DELAY_MAX, 'gauge', [point(window.max, NO_ATTRIBUTES, endTime)]),
       );
     }
     return metrics;
