@@ -45,8 +45,10 @@ async function level(extra, { durationS, warmupScrapes }) {
     await waitFor(v.metricsUrl);
     const ask = ipc(proc.child);
     let series = 0;
-    // A second apart, as the measured ones: the plugin collects at most once per 0.9 s, and a scrape
-    // that comes sooner waits for the next collection.
+    // A second apart, as the measured ones, and a second after waitFor's request: the plugin
+    // collects at most once per 0.9 s, and a scrape that comes sooner waits for the next collection
+    // (a wait the scrapes after it, a second apart, would each carry 0.1 s less of).
+    await sleep(1_000);
     for (let i = 0; i < warmupScrapes; i++) {
       const tick = performance.now();
       series = (await scrape(v.metricsUrl, 30_000)).series;
