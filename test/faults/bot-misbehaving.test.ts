@@ -304,7 +304,7 @@ console.log('bot ready');
 });
 
 describe('the bot blocks its own event loop', () => {
-  it('for 2 s: the plugin survives and the next cycle reports a ~2 s maximum delay', async () => {
+  it('for 2 s: the plugin survives and the next cycle reports a 1–2 s maximum delay', async () => {
     const blocker = `
 let scans = 0;
 setInterval(() => traceWalletScan(address(7), () => ++scans), 100);
@@ -328,13 +328,13 @@ console.log('bot ready');
     for (const deadline = Date.now() + 15_000; Date.now() < deadline; await sleep(250)) {
       samples = await scrape(metricsPort);
       max = value(samples, 'monitoring_eventloop_delay_max_seconds') ?? 0;
-      if (max > 1) break;
+      if (max > 0.9) break;
     }
     const shownAfter = Date.now() - unblockedAt;
     console.log(`blocked loop: monitoring_eventloop_delay_max_seconds = ${max.toFixed(3)} s, shown ${shownAfter} ms after the block ended (p99 ${value(samples, 'monitoring_eventloop_delay_p99_seconds')?.toFixed(3)} s)`);
-    // How late the monitor's 500 ms tick ran: the block, less up to one period (the part of the
-    // block before the tick was due).
-    expect(max).toBeGreaterThan(1.45);
+    // How late the monitor's 1 s tick ran: the block, less up to one period (the part of the
+    // block before the tick was due), so 1–2 s for a 2 s block.
+    expect(max).toBeGreaterThan(0.95);
     expect(max).toBeLessThan(2.6);
     expect(shownAfter).toBeLessThan(5_000 + 1_000); // at the next cycle
 
