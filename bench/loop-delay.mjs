@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH, every, median, scrape, started } from './lib.mjs';
+import { BENCH, every, scrape, started } from './lib.mjs';
 import { SCRAPE_EVERY_MS, readBotStats, spawnMeasuredBot } from './whole-bot.mjs';
 
 const TAIL_PRELOAD = path.join(BENCH, 'loop-tail-preload.mjs');

@@ -53,8 +53,6 @@ function codeVersion() {
   }
 }
 
-const ratio = (value, base) => value / base;
-const cell = (text, r) => (Number.isFinite(r) ? `${text} (${fmt.ratio(r)})` : text);
 
 // ---------------------------------------------------------------------------------------------
 

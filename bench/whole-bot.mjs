@@ -20,17 +20,20 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_BOT, every, median, procRssBytes, scrape, spawnNode, started } from './lib.mjs';
 import { variant } from './variants.mjs';
 
+/** How often a set-up with /metrics is scraped, as a Prometheus might (the peers, and the plugin's main figures). */
+export const SCRAPE_EVERY_MS = 5_000;
+
 /** [key, variant, scrape interval in ms (0: never)]: the baseline first; every ratio is to it. */
 export const WHOLE_BOT_BOTS = [
   ['none', 'none', 0],
   ['control', 'none', 0],
   ['plugin-never', 'plugin', 0],
-  ['plugin', 'plugin', 5_000],
+  ['plugin', 'plugin', SCRAPE_EVERY_MS],
   ['plugin-1s', 'plugin', 1_000],
-  ['nodesdk', 'nodesdk', 5_000],
+  ['nodesdk', 'nodesdk', SCRAPE_EVERY_MS],
   ['nodesdk-1s', 'nodesdk', 1_000],
-  ['auto', 'auto', 5_000],
-  ['promclient', 'promclient', 5_000],
+  ['auto', 'auto', SCRAPE_EVERY_MS],
+  ['promclient', 'promclient', SCRAPE_EVERY_MS],
 ];
 /** The peers the plugin's cost is compared with: the best of them sets the bar. */
 export const PEERS = ['auto', 'promclient'];
@@ -51,8 +54,6 @@ const MODES = {
   quick: { rounds: 1, warmupS: 3, durationS: 12 },
   smoke: { rounds: 1, warmupS: 1, durationS: 1.5 },
 };
-
-export const SCRAPE_EVERY_MS = 5_000;
 
 /**
  * Spawns the demo bot at the fixed workload under one variant, writing its own measurements

@@ -1,6 +1,7 @@
 /**
- * What each observable gauge reports. Every reader only reads state that the evaluation cycle
- * or the subscribers already hold: a Prometheus scrape costs a few property reads per gauge.
+ * What each gauge reports, read at each collection (./instruments.ts createGaugeProducer). Every
+ * reader only reads state that the evaluation cycle or the subscribers already hold: a Prometheus
+ * scrape costs a few property reads per gauge.
  */
 import { STATUS_GAUGE_VALUE, type BreakerView } from '../core/model.js';
 import type { HealthBoard } from '../state/health-board.js';

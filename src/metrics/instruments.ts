@@ -1,25 +1,14 @@
 /**
  * Turns the catalog into OTel instruments (counters, histograms) and the gauges into a
- * MetricProducer. Gauges are readings, not aggregations: each reads state that the evaluation
- * cycle or the subscribers keep, and is handed to every reader of the plugin as read, without the
- * SDK's metric pipeline (which hashes, stores, diffs and merges each observed point at every
- * collection of every reader: as observable gauges they had cost 28 % of a collection, measured
- * on the demo bot). They run on every collection (each Prometheus scrape included), so they must
- * stay cheap and side-effect free.
+ * MetricProducer (./readings.ts: as observable gauges they had cost 28 % of a collection). Each
+ * gauge reads state that the evaluation cycle or the subscribers keep; they run on every
+ * collection (each Prometheus scrape included), so they must stay cheap and side-effect free.
  */
-import { ValueType, type Attributes, type Counter, type Histogram, type Meter } from '@opentelemetry/api';
+import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
-import { emptyResource } from '@opentelemetry/resources';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type CollectionResult,
-  type DataPoint,
-  type MetricData,
-  type MetricDescriptor,
-  type MetricProducer,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { METRICS, type MetricDef, type MetricKey } from './catalog.js';
+import { NO_ATTRIBUTES, readingData, readingDescriptor, readingsProducer } from './readings.js';
 
 type KeysOfType<T extends MetricDef['type']> = {
   [K in MetricKey]: (typeof METRICS)[K]['type'] extends T ? K : never;
@@ -77,11 +66,6 @@ export function createInstruments(meter: Meter): Instruments {
  */
 export const MAX_SERIES_PER_INSTRUMENT = 200;
 
-/** A producer's resource is not read: every reader reports its SDK's own. */
-export const NO_RESOURCE = emptyResource();
-/** The attributes of every unlabelled gauge: one object, as the exposition keeps a series' text by it. */
-export const NO_ATTRIBUTES: Attributes = Object.freeze({});
-
 export interface GaugeProducerOptions {
   /** The plugin's instrumentation scope: the gauges are its series, beside its counters and histograms. */
   readonly scope: { readonly name: string; readonly version?: string };
@@ -103,7 +87,7 @@ export function createGaugeProducer({ scope, gauges, onGaugeError, beforeCollect
     .map(([key, def]) => {
       // One descriptor and one attributes object per series, the same at every collection, as the
       // SDK's are: the exposition keeps its text by them.
-      const descriptor: MetricDescriptor = { name: def.name, description: def.help, unit: def.unit, valueType: ValueType.DOUBLE };
+      const descriptor = readingDescriptor(def.name, def.unit, def.help);
       const series = new Map<string, Attributes>();
       const attributesOf = (attributes: Attributes | undefined): Attributes | undefined => {
         if (attributes === undefined) return NO_ATTRIBUTES;
@@ -129,25 +113,18 @@ export function createGaugeProducer({ scope, gauges, onGaugeError, beforeCollect
           onGaugeError(def.name, error);
           return undefined;
         }
-        return { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints };
+        return readingData(descriptor, 'gauge', dataPoints);
       };
     });
-  return {
-    collect: async (): Promise<CollectionResult> => {
-      const errors: unknown[] = [];
-      try {
-        beforeCollect?.();
-      } catch (error) {
-        errors.push(error);
-      }
-      const endTime = hrTime();
-      const metrics: MetricData[] = [];
-      for (const gauge of read) {
-        const metric = gauge(endTime);
-        if (metric !== undefined) metrics.push(metric);
-      }
-      return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: [{ scope, metrics }] }, errors };
-    },
-  };
+  return readingsProducer(scope, () => {
+    beforeCollect?.();
+    const endTime = hrTime();
+    const metrics: MetricData[] = [];
+    for (const gauge of read) {
+      const metric = gauge(endTime);
+      if (metric !== undefined) metrics.push(metric);
+    }
+    return metrics;
+  });
 }
 

@@ -7,12 +7,9 @@
  * (state/event-loop.ts), heap figures from V8 at each collection, GC pauses from a
  * PerformanceObserver that V8 calls once per batch of collections.
  *
- * The heap and event-loop figures are readings, not aggregations, so they skip the SDK's metric
- * pipeline: a MetricProducer (the SDK's hook for data made elsewhere) hands each reader the
- * points as read. As observable instruments they had cost 40 % of a scrape's collection (measured
- * on the demo bot: 1.03 → 0.62 ms and 432 → 277 KB of garbage per collection without them): the
- * SDK hashes, stores, diffs and merges every observed point at every collection of every reader.
- * Heap spaces V8 has never used (the shared and read-only spaces of a process without shared
+ * The heap and event-loop figures are readings (./readings.ts), handed to each reader as read: as
+ * observable instruments they had cost 40 % of a scrape's collection (measured on the demo bot:
+ * 1.03 → 0.62 ms and 432 → 277 KB of garbage per collection without them). Heap spaces V8 has never used (the shared and read-only spaces of a process without shared
  * structs: 8 of Node 24's 13) are left out until they are used, and then stay.
  *
  * On /metrics these carry the unit suffixes the OpenTelemetry → Prometheus rules add
@@ -22,18 +19,11 @@
  */
 import { constants, PerformanceObserver, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import v8 from 'node:v8';
-import { ValueType, type Attributes, type HrTime, type Meter } from '@opentelemetry/api';
+import type { Attributes, HrTime, Meter } from '@opentelemetry/api';
 import { hrTime } from '@opentelemetry/core';
-import { NO_ATTRIBUTES, NO_RESOURCE } from './instruments.js';
-import {
-  AggregationTemporality,
-  DataPointType,
-  type CollectionResult,
-  type DataPoint,
-  type MetricData,
-  type MetricProducer,
-} from '@opentelemetry/sdk-metrics';
+import type { DataPoint, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { LoopDelayWindow } from '../state/event-loop.js';
+import { NO_ATTRIBUTES, readingData, readingDescriptor, readingsProducer } from './readings.js';
 
 /** The meter (instrumentation scope) of the runtime instruments. */
 export const RUNTIME_SCOPE = 'polymarket-bot-monitoring-runtime';
@@ -66,25 +56,14 @@ export interface RuntimeMetrics {
   stop(): void;
 }
 
-type Reading = { readonly name: string; readonly unit: string; readonly description: string; readonly valueType: ValueType };
-const HEAP_USED: Reading = { name: 'v8js.memory.heap.used', unit: 'By', description: 'Heap memory in use, by V8 heap space.', valueType: ValueType.DOUBLE };
-const HEAP_LIMIT: Reading = { name: 'v8js.memory.heap.limit', unit: 'By', description: 'Heap memory V8 may use, by heap space.', valueType: ValueType.DOUBLE };
-const AVAILABLE: Reading = { name: 'v8js.heap.space.available_size', unit: 'By', description: 'Heap space still available, by heap space.', valueType: ValueType.DOUBLE };
-const PHYSICAL: Reading = { name: 'v8js.heap.space.physical_size', unit: 'By', description: 'Committed size of a heap space.', valueType: ValueType.DOUBLE };
-const UTILIZATION: Reading = { name: 'nodejs.eventloop.utilization', unit: '1', description: 'Share of time the event loop was busy since the last reading.', valueType: ValueType.DOUBLE };
-const DELAY_P50: Reading = { name: 'nodejs.eventloop.delay.p50', unit: 's', description: 'Median event-loop delay over the last evaluation cycle.', valueType: ValueType.DOUBLE };
-const DELAY_P99: Reading = { name: 'nodejs.eventloop.delay.p99', unit: 's', description: '99th percentile of event-loop delay over the last evaluation cycle.', valueType: ValueType.DOUBLE };
-const DELAY_MAX: Reading = { name: 'nodejs.eventloop.delay.max', unit: 's', description: 'Longest event-loop delay over the last evaluation cycle.', valueType: ValueType.DOUBLE };
-
-/**
- * The points of one reading, as the SDK would have made them: a sum (non-monotonic, cumulative) or
- * a gauge. The reading itself is the descriptor: one object at every collection, as the SDK's are.
- */
-function metricData(descriptor: Reading, kind: 'sum' | 'gauge', dataPoints: DataPoint<number>[]): MetricData {
-  return kind === 'sum'
-    ? { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: false, dataPoints }
-    : { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints };
-}
+const HEAP_USED = readingDescriptor('v8js.memory.heap.used', 'By', 'Heap memory in use, by V8 heap space.');
+const HEAP_LIMIT = readingDescriptor('v8js.memory.heap.limit', 'By', 'Heap memory V8 may use, by heap space.');
+const AVAILABLE = readingDescriptor('v8js.heap.space.available_size', 'By', 'Heap space still available, by heap space.');
+const PHYSICAL = readingDescriptor('v8js.heap.space.physical_size', 'By', 'Committed size of a heap space.');
+const UTILIZATION = readingDescriptor('nodejs.eventloop.utilization', '1', 'Share of time the event loop was busy since the last reading.');
+const DELAY_P50 = readingDescriptor('nodejs.eventloop.delay.p50', 's', 'Median event-loop delay over the last evaluation cycle.');
+const DELAY_P99 = readingDescriptor('nodejs.eventloop.delay.p99', 's', '99th percentile of event-loop delay over the last evaluation cycle.');
+const DELAY_MAX = readingDescriptor('nodejs.eventloop.delay.max', 's', 'Longest event-loop delay over the last evaluation cycle.');
 
 /**
  * The heap and event-loop readings, as a MetricProducer every reader of the plugin is given. Each
@@ -95,7 +74,6 @@ function metricData(descriptor: Reading, kind: 'sum' | 'gauge', dataPoints: Data
  * @param loopDelay the last closed window of the plugin's event-loop monitor.
  */
 export function createRuntimeProducer(version: string, loopDelay: () => LoopDelayWindow | undefined): MetricProducer {
-  const scope = { name: RUNTIME_SCOPE, version };
   const startTime = hrTime();
   const spaces = new Map<string, Attributes>();
   const used = new Set<string>();
@@ -136,34 +114,25 @@ export function createRuntimeProducer(version: string, loopDelay: () => LoopDela
       heap[3].push(point(space.physical_space_size, attributes));
     }
     const metrics = [
-      metricData(HEAP_USED, 'sum', heap[0]),
-      metricData(HEAP_LIMIT, 'sum', heap[1]),
-      metricData(AVAILABLE, 'sum', heap[2]),
-      metricData(PHYSICAL, 'sum', heap[3]),
+      readingData(HEAP_USED, 'sum', heap[0]),
+      readingData(HEAP_LIMIT, 'sum', heap[1]),
+      readingData(AVAILABLE, 'sum', heap[2]),
+      readingData(PHYSICAL, 'sum', heap[3]),
     ];
     const busy = utilization();
-    if (busy !== undefined) metrics.push(metricData(UTILIZATION, 'gauge', [point(busy, NO_ATTRIBUTES, endTime)]));
+    if (busy !== undefined) metrics.push(readingData(UTILIZATION, 'gauge', [point(busy, NO_ATTRIBUTES, endTime)]));
     const window = loopDelay();
     if (window !== undefined) {
       metrics.push(
-        metricData(DELAY_P50, 'gauge', [point(window.p50, NO_ATTRIBUTES, endTime)]),
-        metricData(DELAY_P99, 'gauge', [point(window.p99, NO_ATTRIBUTES, endTime)]),
-        metricData(DELAY_MAX, 'gauge', [point(window.max, NO_ATTRIBUTES, endTime)]),
+        readingData(DELAY_P50, 'gauge', [point(window.p50, NO_ATTRIBUTES, endTime)]),
+        readingData(DELAY_P99, 'gauge', [point(window.p99, NO_ATTRIBUTES, endTime)]),
+        readingData(DELAY_MAX, 'gauge', [point(window.max, NO_ATTRIBUTES, endTime)]),
       );
     }
     return metrics;
   };
 
-  return {
-    // The reader keeps only the scopes; the resource is the SDK's (MetricReader.collect).
-    collect: async (): Promise<CollectionResult> => {
-      try {
-        return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: [{ scope, metrics: read() }] }, errors: [] };
-      } catch (error) {
-        return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: [] }, errors: [error] };
-      }
-    },
-  };
+  return readingsProducer({ name: RUNTIME_SCOPE, version }, read);
 }
 
 /**

@@ -1,0 +1,53 @@
+/**
+ * Readings: values the plugin already holds (its gauges, V8's heap, the event loop), handed to the
+ * SDK's readers as MetricProducers (`MetricReaderOptions.metricProducers`) rather than through
+ * observable instruments. For an observed point the SDK hashes its attributes, stores it, diffs it
+ * with the last collection and merges it into its cumulative state, at every collection of every
+ * reader — about 8 µs and 3 KB of garbage per point on the demo bot, 68 % of a collection — for a
+ * value the callback already had. A producer's points go to the reader as they are read.
+ */
+import { ValueType, type Attributes } from '@opentelemetry/api';
+import { emptyResource } from '@opentelemetry/resources';
+import {
+  AggregationTemporality,
+  DataPointType,
+  type CollectionResult,
+  type DataPoint,
+  type MetricData,
+  type MetricDescriptor,
+  type MetricProducer,
+} from '@opentelemetry/sdk-metrics';
+
+/** The attributes of every unlabelled reading: one object, as the exposition keeps a series' text by it. */
+export const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
+/** A producer's resource is not read: every reader reports its SDK's own (MetricReader.collect). */
+const NO_RESOURCE = emptyResource();
+
+/**
+ * What a reading is described by. Keep one object per reading, the same at every collection as
+ * the SDK's descriptors are: the exposition keeps each family's name by it.
+ */
+export function readingDescriptor(name: string, unit: string, description: string): MetricDescriptor {
+  return { name, unit, description, valueType: ValueType.DOUBLE };
+}
+
+/** The points of one reading as the SDK would have made them: a cumulative non-monotonic sum (an up-down counter's) or a gauge. */
+export function readingData(descriptor: MetricDescriptor, kind: 'sum' | 'gauge', dataPoints: DataPoint<number>[]): MetricData {
+  return kind === 'sum'
+    ? { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: false, dataPoints }
+    : { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints };
+}
+
+/** A producer of one scope's readings; a `read` that throws is the collection's error, the other producers unharmed. */
+export function readingsProducer(scope: { readonly name: string; readonly version?: string }, read: () => MetricData[]): MetricProducer {
+  return {
+    collect: async (): Promise<CollectionResult> => {
+      try {
+        return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: [{ scope, metrics: read() }] }, errors: [] };
+      } catch (error) {
+        return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: [] }, errors: [error] };
+      }
+    },
+  };
+}
