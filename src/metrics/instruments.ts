@@ -5,10 +5,9 @@
  * collection (each Prometheus scrape included), so they must stay cheap and side-effect free.
  */
 import type { Attributes, Counter, Histogram, Meter } from '@opentelemetry/api';
-import { hrTime } from '@opentelemetry/core';
 import type { DataPoint, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import { METRICS, type MetricDef, type MetricKey } from './catalog.js';
-import { NO_ATTRIBUTES, readingData, readingDescriptor, readingsProducer } from './readings.js';
+import { NO_ATTRIBUTES, readingData, readingDescriptor, readingTime, readingsProducer } from './readings.js';
 
 type KeysOfType<T extends MetricDef['type']> = {
   [K in MetricKey]: (typeof METRICS)[K]['type'] extends T ? K : never;
@@ -118,7 +117,7 @@ export function createGaugeProducer({ scope, gauges, onGaugeError, beforeCollect
     });
   return readingsProducer(scope, () => {
     beforeCollect?.();
-    const endTime = hrTime();
+    const endTime = readingTime();
     const metrics: MetricData[] = [];
     for (const gauge of read) {
       const metric = gauge(endTime);

@@ -6,7 +6,8 @@
  * reader — about 8 µs and 3 KB of garbage per point on the demo bot, 68 % of a collection — for a
  * value the callback already had. A producer's points go to the reader as they are read.
  */
-import { ValueType, type Attributes } from '@opentelemetry/api';
+import { ValueType, type Attributes, type HrTime } from '@opentelemetry/api';
+import { millisToHrTime } from '@opentelemetry/core';
 import { emptyResource } from '@opentelemetry/resources';
 import {
   AggregationTemporality,
@@ -25,6 +26,16 @@ export const NO_ATTRIBUTES: Attributes = Object.freeze({});
 const NO_RESOURCE = emptyResource();
 
 /**
+ * A reading's timestamp, on the SDK's clock: it stamps its own points with the wall clock
+ * (`MetricCollector`: `millisToHrTime(Date.now())`), not with `hrTime()`'s monotonic one, which
+ * drifts from it after a suspend, a VM migration or a clock step — readings must not carry another
+ * time than the counters of the same collection.
+ */
+export function readingTime(): HrTime {
+  return millisToHrTime(Date.now());
+}
+
+/**
  * What a reading is described by. Keep one object per reading, the same at every collection as
  * the SDK's descriptors are: the exposition keeps each family's name by it.
  */
@@ -39,12 +50,17 @@ export function readingData(descriptor: MetricDescriptor, kind: 'sum' | 'gauge',
     : { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints };
 }
 
-/** A producer of one scope's readings; a `read` that throws is the collection's error, the other producers unharmed. */
+/**
+ * A producer of one scope's readings; a `read` that throws is the collection's error, the other
+ * producers unharmed. As the SDK does, a metric without points and a scope without metrics are
+ * left out (no bare HELP/TYPE lines, no empty metric in an OTLP export).
+ */
 export function readingsProducer(scope: { readonly name: string; readonly version?: string }, read: () => MetricData[]): MetricProducer {
   return {
     collect: async (): Promise<CollectionResult> => {
       try {
-        return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: [{ scope, metrics: read() }] }, errors: [] };
+        const metrics = read().filter((metric) => metric.dataPoints.length > 0);
+        return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: metrics.length > 0 ? [{ scope, metrics }] : [] }, errors: [] };
       } catch (error) {
         return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: [] }, errors: [error] };
       }

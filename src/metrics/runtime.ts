@@ -20,10 +20,9 @@
 import { constants, PerformanceObserver, performance, type EventLoopUtilization } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import type { Attributes, HrTime, Meter } from '@opentelemetry/api';
-import { hrTime } from '@opentelemetry/core';
 import type { DataPoint, MetricData, MetricProducer } from '@opentelemetry/sdk-metrics';
 import type { LoopDelayWindow } from '../state/event-loop.js';
-import { NO_ATTRIBUTES, readingData, readingDescriptor, readingsProducer } from './readings.js';
+import { NO_ATTRIBUTES, readingData, readingDescriptor, readingTime, readingsProducer } from './readings.js';
 
 /** The meter (instrumentation scope) of the runtime instruments. */
 export const RUNTIME_SCOPE = 'polymarket-bot-monitoring-runtime';
@@ -74,7 +73,7 @@ const DELAY_MAX = readingDescriptor('nodejs.eventloop.delay.max', 's', 'Longest 
  * @param loopDelay the last closed window of the plugin's event-loop monitor.
  */
 export function createRuntimeProducer(version: string, loopDelay: () => LoopDelayWindow | undefined): MetricProducer {
-  const startTime = hrTime();
+  const startTime = readingTime();
   const spaces = new Map<string, Attributes>();
   const used = new Set<string>();
   const spaceAttributes = (name: string): Attributes => {
@@ -99,7 +98,7 @@ export function createRuntimeProducer(version: string, loopDelay: () => LoopDela
   };
 
   const read = (): MetricData[] => {
-    const endTime: HrTime = hrTime();
+    const endTime: HrTime = readingTime();
     const point = (value: number, attributes: Attributes = NO_ATTRIBUTES, start: HrTime = startTime): DataPoint<number> => ({ startTime: start, endTime, attributes, value });
     const heap: [DataPoint<number>[], DataPoint<number>[], DataPoint<number>[], DataPoint<number>[]] = [[], [], [], []];
     for (const space of v8.getHeapSpaceStatistics()) {
