@@ -60,8 +60,9 @@ export interface MetricsRouteOptions {
 /**
  * The shortest time between the starts of two collections. A scrape that comes sooner waits for
  * the next one (and every scrape arriving meanwhile shares it) rather than get an older answer:
- * a sustained flood costs one collection per interval, and no scrape is ever answered with data
- * collected before it arrived. A tenth under Prometheus' shortest scrape interval (1 s; its default
+ * a sustained flood costs one collection per interval, and no scrape is answered from a
+ * collection that had finished before it arrived (one that arrives while a collection is under way
+ * shares it: its readings may be that collection's few milliseconds older than the request). A tenth under Prometheus' shortest scrape interval (1 s; its default
  * is 1 min): a scraper at exactly that interval, whose requests come a few ms early or late, never
  * waits. (At a floor of exactly 1 s, each wait had pushed the next collection's start later, and
  * at a 1 s scrape interval the answers had drifted to 120 ms late within a minute.)
