@@ -23,11 +23,14 @@ async function collect() {
   provider = new MeterProvider({ readers: [reader] });
   const pending: [(v: number, a: Attributes) => void, number, Attributes][] = [];
   runtime = startRuntimeMetrics(provider.getMeter(RUNTIME_SCOPE), (h, v, a) => pending.push([h, v, a]));
-  // A major collection now, so a GC pause is observed.
-  (globalThis as { gc?: () => void }).gc?.();
-  const junk: unknown[] = [];
-  for (let i = 0; i < 200_000; i++) junk.push({ i });
-  await new Promise((r) => setTimeout(r, 100));
+  // Garbage until V8 has collected and reported at least one pause (the observer is called some
+  // time after the pause: on a loaded machine one fixed wait was not always enough).
+  const deadline = Date.now() + 10_000;
+  while (pending.length === 0 && Date.now() < deadline) {
+    const junk: unknown[] = [];
+    for (let i = 0; i < 200_000; i++) junk.push({ i });
+    await new Promise((r) => setTimeout(r, 50));
+  }
   for (const [sink, v, a] of pending) sink(v, a);
   await new Promise((r) => setTimeout(r, 1_050));
   return (await reader.collect()).resourceMetrics;
