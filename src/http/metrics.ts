@@ -62,9 +62,9 @@ export interface MetricsRouteOptions {
  * the next one (and every scrape arriving meanwhile shares it) rather than get an older answer:
  * a sustained flood costs one collection per interval, and no scrape is answered from a
  * collection that had finished before it arrived (one that arrives while a collection is under way
- * shares it: its readings may be that collection's few milliseconds older than the request). A tenth under Prometheus' shortest scrape interval (1 s; its default
- * is 1 min): a scraper at exactly that interval, whose requests come a few ms early or late, never
- * waits. (At a floor of exactly 1 s, each wait had pushed the next collection's start later, and
+ * shares it: its readings may be that collection's few milliseconds older than the request). A
+ * tenth under Prometheus' shortest scrape interval (1 s; its default is 1 min): a scraper at
+ * exactly that interval, whose requests come a few ms early or late, never waits. (At a floor of exactly 1 s, each wait had pushed the next collection's start later, and
  * at a 1 s scrape interval the answers had drifted to 120 ms late within a minute.)
  */
 export const MIN_COLLECTION_INTERVAL_MS = 900;

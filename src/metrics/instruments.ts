@@ -116,7 +116,12 @@ export function createGaugeProducer({ scope, gauges, onGaugeError, beforeCollect
       };
     });
   return readingsProducer(scope, () => {
-    beforeCollect?.();
+    try {
+      beforeCollect?.();
+    } catch (error) {
+      // The hand-over failing must not cost the collection its gauges.
+      onGaugeError('measurement hand-over', error);
+    }
     const endTime = readingTime();
     const metrics: MetricData[] = [];
     for (const gauge of read) {

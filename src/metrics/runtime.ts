@@ -9,8 +9,9 @@
  *
  * The heap and event-loop figures are readings (./readings.ts), handed to each reader as read: as
  * observable instruments they had cost 40 % of a scrape's collection (measured on the demo bot:
- * 1.03 → 0.62 ms and 432 → 277 KB of garbage per collection without them). Heap spaces V8 has never used (the shared and read-only spaces of a process without shared
- * structs: 8 of Node 24's 13) are left out until they are used, and then stay.
+ * 1.03 → 0.62 ms and 432 → 277 KB of garbage per collection without them). Heap spaces V8 has
+ * never used (the shared and read-only spaces of a process without shared structs: 8 of Node 24's
+ * 13) are left out until they are used, and then stay.
  *
  * On /metrics these carry the unit suffixes the OpenTelemetry → Prometheus rules add
  * (v8js_memory_heap_used_bytes, nodejs_eventloop_delay_p99_seconds, v8js_gc_duration_seconds):
