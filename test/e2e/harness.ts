@@ -1,6 +1,6 @@
 /**
  * Real processes on loopback for end-to-end tests: the demo bot (or a scripted bot) started
- * with the built preload, free ephemeral ports, output captured, always killed afterwards.
+ * with the built preload, free ports on loopback, output captured, always killed afterwards.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
@@ -11,15 +11,35 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const REGISTER = path.join(ROOT, 'dist/register.js');
 export const DEMO_BOT = path.join(ROOT, 'examples/copy-bot/bot.js');
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/*
+ * A port handed to a child process to bind later. Picked by bind(0), it could be handed out again
+ * before the child binds it — to this worker's next call (two equal ports: the bot moves /health
+ * off METRICS_PORT) or to another worker's server bound to port 0 — and a test then talks to the
+ * wrong server (a CI run got 404 from /health that way). So each vitest worker takes its ports in
+ * turn from a slice of its own below the kernel's ephemeral range (32768–60999 by default), where
+ * neither bind(0) nor an outgoing connection lands; a port something else holds is skipped.
+ */
+const PORTS_FIRST = 20_000;
+const PORTS_PER_WORKER = 400;
+const WORKER_SLICES = 30; // 20 000 + 30 × 400 stays below 32 768
+const workerSlice = Number(process.env.VITEST_POOL_ID ?? process.pid) % WORKER_SLICES;
+// A random start: each test file imports this afresh, and the last file's bots may still be exiting.
+let nextInSlice = Math.floor(Math.random() * PORTS_PER_WORKER);
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+}
+
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < PORTS_PER_WORKER; tries++) {
+    const port = PORTS_FIRST + workerSlice * PORTS_PER_WORKER + (nextInSlice++ % PORTS_PER_WORKER);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in 127.0.0.1:${PORTS_FIRST + workerSlice * PORTS_PER_WORKER}+${PORTS_PER_WORKER}`);
 }
 
 export interface Bot {
