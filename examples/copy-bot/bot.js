@@ -55,18 +55,20 @@ const settings = {
  * bot counts its scans and trades, times each trade around its traceTradeExecution call and
  * watches its own event-loop delay, and writes it all as JSON when it stops. Measuring starts
  * after DEMO_STATS_WARMUP_SECONDS (default 0). Without DEMO_STATS_FILE none of this runs.
+ * DEMO_STATS_EVENT_LOOP=off leaves the event-loop delay out: its 10 ms timer wakes the bot 100
+ * times a second, which is CPU of its own and hides what a monitor's own wake-ups cost.
  */
-function createStats(file, warmupSeconds) {
+function createStats(file, warmupSeconds, watchEventLoop) {
   const resolutionMs = 10;
-  const eventLoop = monitorEventLoopDelay({ resolution: resolutionMs });
+  const eventLoop = watchEventLoop ? monitorEventLoopDelay({ resolution: resolutionMs }) : undefined;
   const tradeLatency = createHistogram();
   const window = { scans: 0, trades: 0, startedAt: performance.now(), cpu: process.cpuUsage() };
   const begin = () => {
-    eventLoop.reset();
+    eventLoop?.reset();
     tradeLatency.reset();
     Object.assign(window, { scans: 0, trades: 0, startedAt: performance.now(), cpu: process.cpuUsage() });
   };
-  eventLoop.enable();
+  eventLoop?.enable();
   if (warmupSeconds > 0) setTimeout(begin, warmupSeconds * 1000).unref();
   const ms = (ns) => Number((ns / 1e6).toFixed(3));
   // The histogram records the whole interval between timer wake-ups: the delay is what exceeds it.
@@ -81,7 +83,7 @@ function createStats(file, warmupSeconds) {
     write() {
       if (written) return;
       written = true;
-      eventLoop.disable();
+      eventLoop?.disable();
       const cpu = process.cpuUsage(window.cpu);
       const total = process.cpuUsage();
       const memory = process.memoryUsage();
@@ -91,7 +93,7 @@ function createStats(file, warmupSeconds) {
         scans: window.scans,
         trades: window.trades,
         tradeLatencyMs: { p50: has ? ms(tradeLatency.percentile(50)) : null, p99: has ? ms(tradeLatency.percentile(99)) : null, count: tradeLatency.count },
-        eventLoopDelayMs: {
+        eventLoopDelayMs: eventLoop && {
           p50: delayMs(eventLoop.percentile(50)),
           p90: delayMs(eventLoop.percentile(90)),
           p95: delayMs(eventLoop.percentile(95)),
@@ -115,7 +117,11 @@ function createStats(file, warmupSeconds) {
   };
 }
 const stats = process.env.DEMO_STATS_FILE
-  ? createStats(process.env.DEMO_STATS_FILE, numberFromEnv('DEMO_STATS_WARMUP_SECONDS', 0, 0, 3_600))
+  ? createStats(
+      process.env.DEMO_STATS_FILE,
+      numberFromEnv('DEMO_STATS_WARMUP_SECONDS', 0, 0, 3_600),
+      !['0', 'false', 'no', 'off'].includes(process.env.DEMO_STATS_EVENT_LOOP?.trim().toLowerCase() ?? ''),
+    )
   : undefined;
 
 const STARTING_BALANCE_USD = 10_000;
