@@ -245,12 +245,17 @@ export function sampleValues(body, name, labels = {}) {
 
 export const sampleSum = (body, name, labels) => sum(sampleValues(body, name, labels).map((s) => s.value));
 
-/** Calls `fn` every `everyMs` until `stop()`; each call awaited, errors counted, never thrown. */
-export function every(everyMs, fn) {
+/**
+ * Calls `fn` every `everyMs` until `stop()`; each call awaited, errors counted, never thrown. The
+ * first call comes after `firstAfterMs` (default: one interval): scrapers of bots side by side are
+ * spread over the interval, as Prometheus spreads its targets, so their scrapes do not all land —
+ * and queue for the two cores — at the same instant.
+ */
+export function every(everyMs, fn, firstAfterMs = everyMs) {
   const stopping = new AbortController();
   let errors = 0;
   const done = (async () => {
-    let next = performance.now() + everyMs;
+    let next = performance.now() + firstAfterMs;
     while (!stopping.signal.aborted) {
       await sleep(Math.max(0, next - performance.now()), undefined, { signal: stopping.signal }).catch(() => {});
       if (stopping.signal.aborted) break;

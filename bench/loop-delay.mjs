@@ -51,7 +51,11 @@ async function runRound(settings, dir, round, { tail = false } = {}) {
       bots.push({ key, tailFile, ...(await spawnMeasuredBot(name, key, settings, dir, round, extraEnv)) });
     }
     for (const bot of bots) await started(bot.proc);
-    for (const bot of bots) if (bot.v.metricsUrl) bot.scraper = every(SCRAPE_EVERY_MS, () => scrape(bot.v.metricsUrl));
+    // Spread over the interval (bench/lib.mjs `every`), so no two bots are scraped at once.
+    const scraped = bots.filter((bot) => bot.v.metricsUrl);
+    scraped.forEach((bot, i) => {
+      bot.scraper = every(SCRAPE_EVERY_MS, () => scrape(bot.v.metricsUrl), ((i + 0.5) * SCRAPE_EVERY_MS) / scraped.length);
+    });
     // Each bot measures from its own start + warm-up; the last one started sets the end.
     await sleep((warmupS + durationS) * 1000);
     const result = {};

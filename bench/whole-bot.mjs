@@ -109,16 +109,21 @@ async function runRound(settings, dir, round) {
     }
     for (const bot of bots) bot.startupMs = await started(bot.proc);
     const measuredFrom = performance.now() + warmupS * 1000;
-    for (const bot of bots) {
-      bot.scrapes = [];
-      if (bot.v.metricsUrl && bot.scrapeMs > 0) {
-        bot.scraper = every(bot.scrapeMs, async () => {
+    // Each scraper at its own offset within the shortest interval (1 s): scrapes started all at
+    // once queued for the two cores, and their /metrics times measured the queue.
+    const scraped = bots.filter((bot) => bot.v.metricsUrl && bot.scrapeMs > 0);
+    for (const bot of bots) bot.scrapes = [];
+    scraped.forEach((bot, i) => {
+      bot.scraper = every(
+        bot.scrapeMs,
+        async () => {
           const at = performance.now();
           const { ms, body } = await scrape(bot.v.metricsUrl);
           if (at >= measuredFrom) bot.scrapes.push({ ms, bytes: Buffer.byteLength(body) });
-        });
-      }
-    }
+        },
+        ((i + 0.5) * 1_000) / scraped.length,
+      );
+    });
     await sleep(warmupS * 1000);
     const rss = new Map(bots.map((bot) => [bot.key, []]));
     const end = performance.now() + durationS * 1000;
