@@ -248,8 +248,8 @@ export const sampleSum = (body, name, labels) => sum(sampleValues(body, name, la
 /**
  * Calls `fn` every `everyMs` until `stop()`; each call awaited, errors counted, never thrown. The
  * first call comes after `firstAfterMs` (default: one interval): scrapers of bots side by side are
- * spread over the interval, as Prometheus spreads its targets, so their scrapes do not all land —
- * and queue for the two cores — at the same instant.
+ * given different offsets (as Prometheus gives each target its own), so their scrapes do not all
+ * land — and queue for the two cores — at the same instant.
  */
 export function every(everyMs, fn, firstAfterMs = everyMs) {
   const stopping = new AbortController();
