@@ -1,4 +1,4 @@
-// The benchmark: `npm run bench` (about 20 minutes), `npm run bench -- --quick` (about 3),
+// The benchmark: `npm run bench` (about 23 minutes), `npm run bench -- --quick` (about 3),
 // `node bench/run.mjs --smoke` (seconds; proves the plumbing for CI, writes nothing).
 //
 // Runs every section against dist/ (build first), prints one markdown table per section and the

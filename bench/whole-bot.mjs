@@ -4,8 +4,10 @@
 // unmonitored bot of its own round. The plugin runs three times, scraped never, every 5 s and every
 // 1 s (the sweep that gives a scrape's CPU); the peers — the bare NodeSDK + Prometheus exporter,
 // auto-instrumentations-node and prom-client — are scraped every 5 s, the bare SDK also every 1 s
-// (a scrape's floor: one HTTP answer and a collection of nothing). A second unmonitored bot is the
-// control: its figures show what the method reads when nothing differs.
+// (a scrape's floor: one HTTP answer and a collection of nothing), and prom-client once more with
+// its event-loop monitor at 1 s instead of its 10 ms default (shown, not a peer for the budget).
+// A second unmonitored bot is the control: its figures show what the method reads when nothing
+// differs.
 //
 // Every set-up runs twice in each round: once measuring its event-loop delay, once (its CPU twin)
 // without. The delay is read by a 10 ms timer inside the bot (monitorEventLoopDelay), which wakes it

@@ -64,8 +64,9 @@ export interface MetricsRouteOptions {
  * collection that had finished before it arrived (one that arrives while a collection is under way
  * shares it: its readings may be that collection's few milliseconds older than the request). A
  * tenth under Prometheus' shortest scrape interval (1 s; its default is 1 min): a scraper at
- * exactly that interval, whose requests come a few ms early or late, never waits. (At a floor of exactly 1 s, each wait had pushed the next collection's start later, and
- * at a 1 s scrape interval the answers had drifted to 120 ms late within a minute.)
+ * exactly that interval, whose requests come a few ms early or late, never waits. (At a floor of
+ * exactly 1 s, each wait had pushed the next collection's start later, and at a 1 s scrape
+ * interval the answers had drifted to 120 ms late within a minute.)
  */
 export const MIN_COLLECTION_INTERVAL_MS = 900;
 
