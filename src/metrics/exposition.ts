@@ -347,9 +347,12 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
           }
         }
       }
-      const body = parts.join('');
-      if (om) return `${resource}${body}# EOF\n`;
-      return resource + (body === '' ? NO_REGISTERED_METRICS : body);
+      // One flat string: a concatenation of the joined body would be flattened again (a copy of
+      // the whole body) when the response measures and writes it.
+      if (om) parts.push('# EOF\n');
+      else if (parts.length === 0) parts.push(NO_REGISTERED_METRICS);
+      if (resource) parts.unshift(resource);
+      return parts.join('');
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   type MetricData,
   type MetricDescriptor,
   type MetricProducer,
+  type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
 
 /** The attributes of every unlabelled reading: one object, as the exposition keeps a series' text by it. */
@@ -55,12 +56,21 @@ export function readingData(descriptor: MetricDescriptor, kind: 'sum' | 'gauge',
  * producers unharmed. As the SDK does, a metric without points and a scope without metrics are
  * left out (no bare HELP/TYPE lines, no empty metric in an OTLP export).
  */
-export function readingsProducer(scope: { readonly name: string; readonly version?: string }, read: () => MetricData[]): MetricProducer {
+export function readingsProducer(scope: ScopeMetrics['scope'], read: () => MetricData[]): MetricProducer {
+  return scopesProducer(() => [{ scope, metrics: read() }]);
+}
+
+/** A producer of several scopes' readings (./host.ts: one per meter host-metrics asks for), as readingsProducer. */
+export function scopesProducer(read: () => ScopeMetrics[]): MetricProducer {
   return {
     collect: async (): Promise<CollectionResult> => {
       try {
-        const metrics = read().filter((metric) => metric.dataPoints.length > 0);
-        return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: metrics.length > 0 ? [{ scope, metrics }] : [] }, errors: [] };
+        const scopeMetrics: ScopeMetrics[] = [];
+        for (const { scope, metrics } of read()) {
+          const kept = metrics.filter((metric) => metric.dataPoints.length > 0);
+          if (kept.length > 0) scopeMetrics.push({ scope, metrics: kept });
+        }
+        return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics }, errors: [] };
       } catch (error) {
         return { resourceMetrics: { resource: NO_RESOURCE, scopeMetrics: [] }, errors: [error] };
       }

@@ -12,6 +12,7 @@ import { BreakerAwareSampler, samplerFromEnv } from '../ingest/trace-sampler.js'
 import { MeasurementBatch } from '../metrics/batch.js';
 import { METRICS } from '../metrics/catalog.js';
 import { Exemplars } from '../metrics/exemplars.js';
+import { createHostReadings } from '../metrics/host.js';
 import { RUNTIME_SCOPE, createRuntimeProducer, startRuntimeMetrics } from '../metrics/runtime.js';
 import { gaugeReaders, type GaugeSources } from '../metrics/gauges.js';
 import { MAX_SERIES_PER_INSTRUMENT, createGaugeProducer, createInstruments, type Instruments } from '../metrics/instruments.js';
@@ -92,8 +93,12 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
     beforeCollect: measurements.flush,
   });
   const runtimeReadings = createRuntimeProducer(version, () => gauges.eventLoop.last);
+  // host-metrics' series, read through a meter of the plugin's (metrics/host.ts) for the readers
+  // that export them; the evaluation reads none of them.
+  const hostReadings = createHostReadings((error) => log().warn(`host metrics could not be read: ${String(error)}`));
+  const exported = [gaugeReadings, runtimeReadings, hostReadings.producer];
   const evaluatingReader = createEvaluatingReader(config.monitorIntervalSeconds * 1000, (ms) => selfTime('collection', ms), [gaugeReadings]);
-  const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true, metricProducers: [gaugeReadings, runtimeReadings] }) : undefined;
+  const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true, metricProducers: exported }) : undefined;
   const views: ViewOptions[] = [{ instrumentName: '*', meterName: PACKAGE_NAME, aggregationCardinalityLimit: MAX_SERIES_PER_INSTRUMENT }];
   // Before the SDK starts, so its start-up lines too go through the plugin's logger (redacted,
   // rate-limited, in MONITORING_LOG_FORMAT), at the level OTEL_LOG_LEVEL asks for.
@@ -110,7 +115,7 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   const sdk = await startSdk({
     env,
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],
-    metricProducers: [gaugeReadings, runtimeReadings],
+    metricProducers: exported,
     views,
     sampler: new BreakerAwareSampler(samplerFromEnv(env), () => !tracingAllowed()),
     warn: (message) => log().warn(message),
@@ -132,7 +137,7 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
       stopping
         ? undefined
         : new HostMetrics({
-            meterProvider: sdk.meterProvider,
+            meterProvider: hostReadings.meterProvider,
             name: `${PACKAGE_NAME}-host`,
             // Network counters cost a /proc walk per collection and say little about a trading bot.
             // system.cpu reads every core's times (os.cpus(): /proc/stat and a sysfs file per core)
