@@ -2,7 +2,7 @@
  * Host metrics read through the plugin's meter (src/metrics/host.ts) against host-metrics
  * through the SDK: a reader and a scrape must get the same series, described the same way.
  */
-import { ValueType, type Attributes, type BatchObservableResult, type Observable } from '@opentelemetry/api';
+import { ValueType, createNoopMeter, type Attributes, type BatchObservableResult, type Observable } from '@opentelemetry/api';
 import { HostMetrics } from '@opentelemetry/host-metrics';
 import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,7 +51,7 @@ async function throughSdk(): Promise<ResourceMetrics> {
 
 async function throughReadings(errors: unknown[] = []): Promise<{ collect: () => Promise<ResourceMetrics>; readings: ReturnType<typeof createHostReadings> }> {
   const readings = createHostReadings((error) => errors.push(error));
-  const reader = new TestReader({ metricProducers: [readings.producer] });
+  const reader = new TestReader({ metricProducers: [readings.producer()] });
   const provider = new MeterProvider({ readers: [reader] });
   providers.push(provider);
   new HostMetrics({ meterProvider: readings.meterProvider, name: 'bot-host', metricGroups: [...GROUPS] }).start();
@@ -110,53 +110,107 @@ describe('host readings', () => {
     expect(cpu(second).aggregationTemporality).toBe(AggregationTemporality.CUMULATIVE);
   });
 
-  it('keep the points a callback made when another throws or rejects, and report each failure', async () => {
+  it("drop a throwing callback's points, keep the others', and report each failure", async () => {
     const errors: unknown[] = [];
     const readings = createHostReadings((error) => errors.push(error));
+    const producer = readings.producer();
     const meter = readings.meterProvider.getMeter('m', '1');
     const gauge = meter.createObservableGauge('g', { unit: '1', valueType: ValueType.DOUBLE });
     const stray = meter.createObservableGauge('not.in.the.batch');
     const counter = meter.createObservableUpDownCounter('u');
+    const failing = meter.createObservableGauge('f');
+    let order: Attributes = { b: '2', a: '1' };
     meter.addBatchObservableCallback(
       (result: BatchObservableResult) => {
-        result.observe(gauge, 0.5, { b: '2', a: '1' });
+        result.observe(gauge, 0.25, order);
+        // The same series again: its last value counts, as in the SDK.
+        result.observe(gauge, 0.5, order);
         result.observe(gauge, Number.NaN, { a: 'x' });
         result.observe(stray as Observable, 1);
-        throw new Error('read failed');
       },
       [gauge],
     );
     meter.addBatchObservableCallback(async () => {
       throw new Error('async read failed');
     }, [gauge]);
+    meter.addBatchObservableCallback(
+      (result: BatchObservableResult) => {
+        result.observe(failing, 1);
+        throw new Error('read failed');
+      },
+      [failing],
+    );
+    failing.addCallback((result) => {
+      result.observe(2);
+      throw new Error('single read failed');
+    });
     counter.addCallback((result) => result.observe(-3));
 
-    const { resourceMetrics, errors: collectionErrors } = await readings.producer.collect();
+    const { resourceMetrics, errors: collectionErrors } = await producer.collect();
     await new Promise((resolve) => setImmediate(resolve));
     expect(collectionErrors).toEqual([]);
-    expect(errors.map(String)).toEqual(['Error: read failed', 'Error: async read failed']);
+    expect(errors.map(String).sort()).toEqual(['Error: async read failed', 'Error: read failed', 'Error: single read failed']);
     const metrics = metricsOf(resourceMetrics);
     expect(metrics.map((metric) => metric.descriptor.name)).toEqual(['g', 'u']);
-    // Same series whatever the order of its attribute keys; NaN and the stray instrument left out.
+    // NaN and the instrument the callback was not registered for are left out.
     expect(metrics[0]!.dataPoints.map((point) => [point.attributes, point.value])).toEqual([[{ b: '2', a: '1' }, 0.5]]);
     expect(metrics[1]).toMatchObject({ dataPointType: DataPointType.SUM, isMonotonic: false });
     expect(metrics[1]!.dataPoints[0]!.value).toBe(-3);
 
-    // The order of keys does not make another series.
-    const again = metricsOf((await readings.producer.collect()).resourceMetrics);
-    const attributes: Attributes = again[0]!.dataPoints[0]!.attributes;
-    expect(attributes).toBe(metrics[0]!.dataPoints[0]!.attributes);
+    // The same attributes in another key order are the same series, with the same object.
+    order = { a: '1', b: '2' };
+    const again = metricsOf((await producer.collect()).resourceMetrics);
+    expect(again[0]!.dataPoints).toHaveLength(1);
+    expect(again[0]!.dataPoints[0]!.attributes).toBe(metrics[0]!.dataPoints[0]!.attributes);
+  });
+
+  it('keep each meter to its own scope and leave the API\'s shared no-op meter alone', async () => {
+    const readings = createHostReadings(() => {});
+    const first = readings.meterProvider.getMeter('one', '1');
+    const second = readings.meterProvider.getMeter('two', '2');
+    first.createObservableGauge('a').addCallback((result) => result.observe(1));
+    second.createObservableGauge('b').addCallback((result) => result.observe(2));
+    // Synchronous instruments record nothing and throw nothing.
+    first.createCounter('c').add(1);
+    first.createHistogram('h').record(1);
+    const noop = createNoopMeter().createObservableGauge('elsewhere');
+    noop.addCallback((result) => result.observe(3));
+    const scopes = (await readings.producer().collect()).resourceMetrics.scopeMetrics;
+    expect(scopes.map((scope) => [scope.scope.name, scope.scope.version, scope.metrics.map((metric) => metric.descriptor.name)])).toEqual([
+      ['one', '1', ['a']],
+      ['two', '2', ['b']],
+    ]);
+  });
+
+  it('run a callback registered twice once, and take no observation made after a callback returned', async () => {
+    const readings = createHostReadings(() => {});
+    const meter = readings.meterProvider.getMeter('m');
+    const gauge = meter.createObservableGauge('g');
+    let calls = 0;
+    let late: BatchObservableResult | undefined;
+    const callback = (result: BatchObservableResult) => {
+      calls += 1;
+      late = result;
+      result.observe(gauge, 1);
+    };
+    meter.addBatchObservableCallback(callback, [gauge]);
+    meter.addBatchObservableCallback(callback, [gauge]);
+    const { resourceMetrics } = await readings.producer().collect();
+    expect(calls).toBe(1);
+    late!.observe(gauge, 99, { late: 'yes' });
+    expect(metricsOf(resourceMetrics)[0]!.dataPoints.map((point) => point.value)).toEqual([1]);
   });
 
   it('produce nothing before host-metrics has started, and nothing for a removed callback', async () => {
     const readings = createHostReadings(() => {});
-    expect((await readings.producer.collect()).resourceMetrics.scopeMetrics).toEqual([]);
+    const producer = readings.producer();
+    expect((await producer.collect()).resourceMetrics.scopeMetrics).toEqual([]);
     const meter = readings.meterProvider.getMeter('m');
     const gauge = meter.createObservableGauge('g');
     const callback = (result: BatchObservableResult) => result.observe(gauge, 1);
     meter.addBatchObservableCallback(callback, [gauge]);
-    expect(metricsOf((await readings.producer.collect()).resourceMetrics)).toHaveLength(1);
+    expect(metricsOf((await producer.collect()).resourceMetrics)).toHaveLength(1);
     meter.removeBatchObservableCallback(callback, [gauge]);
-    expect((await readings.producer.collect()).resourceMetrics.scopeMetrics).toEqual([]);
+    expect((await producer.collect()).resourceMetrics.scopeMetrics).toEqual([]);
   });
 });

@@ -10,12 +10,16 @@
  * measured on the demo bot, 0.3–0.7 ms of CPU per scrape, about a fifth of one (docs/benchmarks.md).
  *
  * What the readers get is what the SDK made of the same observations: an observable counter is a
- * cumulative monotonic sum (counted from when the producer was made), an observable up-down
- * counter a cumulative non-monotonic sum, an observable gauge a gauge; the scope is host-metrics'
- * meter's; values that are not finite numbers are left out (the SDK drops non-numbers; a NaN would
- * poison every PromQL expression over the series). The callback runs at each collection, as the
- * SDK ran it; observations made after it has returned (after an await: host-metrics' network
- * group, which the plugin leaves off) are not waited for.
+ * monotonic sum, cumulative from when the readings were made or, for a reader whose exporter asks
+ * for delta (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta), the change since that
+ * reader's last collection; an observable up-down counter a cumulative non-monotonic sum; an
+ * observable gauge a gauge; the scope is host-metrics' meter's; a series observed twice keeps its
+ * last value, and a callback that throws gives none of its points. Two deliberate differences:
+ * values that are not finite numbers are left out (the SDK exports NaN, which poisons every PromQL
+ * expression over the series), and the callbacks are not waited for — observations a callback
+ * makes after an await (host-metrics' network group, which the plugin leaves off) are dropped,
+ * and a promise that rejects is reported when it does, so no collection waits on one that never
+ * settles (the SDK would wait up to 30 s on a timer).
  */
 import {
   ValueType,
@@ -32,6 +36,7 @@ import {
 import {
   AggregationTemporality,
   DataPointType,
+  InstrumentType,
   type DataPoint,
   type MetricData,
   type MetricDescriptor,
@@ -42,6 +47,12 @@ import { NO_ATTRIBUTES, readingTime, scopesProducer } from './readings.js';
 
 type Kind = 'counter' | 'updown' | 'gauge';
 type Time = DataPoint<number>['endTime'];
+
+const INSTRUMENT_TYPES: Readonly<Record<Kind, InstrumentType>> = {
+  counter: InstrumentType.OBSERVABLE_COUNTER,
+  updown: InstrumentType.OBSERVABLE_UP_DOWN_COUNTER,
+  gauge: InstrumentType.OBSERVABLE_GAUGE,
+};
 
 interface Instrument {
   readonly kind: Kind;
@@ -63,8 +74,14 @@ interface HostMeter {
   batches: Batch[];
 }
 
+/** One collection's observations: per instrument, the last value of each series. */
+type Observed = Map<Instrument, Map<Attributes, number>>;
+
 /** The most series one host instrument keeps (host-metrics' groups here make at most two). */
 const MAX_SERIES = 64;
+
+/** The SDK's synchronous instruments that do nothing, for what host-metrics does not make. */
+const NOOP = createNoopMeter();
 
 /** A key for an attributes object that does not depend on the order of its keys. */
 function seriesKey(attributes: Attributes): string {
@@ -75,11 +92,16 @@ function seriesKey(attributes: Attributes): string {
   return key;
 }
 
+const sameSet = <T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean => a.size === b.size && [...a].every((item) => b.has(item));
+
 export interface HostReadings {
   /** Given to HostMetrics as its `meterProvider`. */
   readonly meterProvider: MeterProvider;
-  /** Its readings, for the readers that expose host metrics. */
-  readonly producer: MetricProducer;
+  /**
+   * A producer for one reader. Readers whose temporality for observable counters is delta each
+   * need their own (it keeps what that reader was last given); the default is cumulative.
+   */
+  producer(temporality?: (type: InstrumentType) => AggregationTemporality): MetricProducer;
 }
 
 /** @param onError a callback that threw or rejected: the collection goes on without its points. */
@@ -87,6 +109,59 @@ export function createHostReadings(onError: (error: unknown) => void): HostReadi
   const startTime = readingTime();
   const meters = new Map<string, HostMeter>();
   const instrumentOf = new WeakMap<Observable, Instrument>();
+  const report = (error: unknown): void => {
+    try {
+      onError(error);
+    } catch {
+      // A report that fails must not become an unhandled rejection in the bot.
+    }
+  };
+
+  const meterOf = (state: HostMeter): Meter => {
+    const observable =
+      (kind: Kind) =>
+      (instrumentName: string, metricOptions: MetricOptions = {}): never => {
+        const instrument: Instrument = {
+          kind,
+          descriptor: { name: instrumentName, description: metricOptions.description ?? '', unit: metricOptions.unit ?? '', valueType: metricOptions.valueType ?? ValueType.DOUBLE },
+          series: new Map(),
+          callbacks: [],
+        };
+        state.instruments.push(instrument);
+        const handle: Observable = {
+          addCallback: (callback) => {
+            if (!instrument.callbacks.includes(callback)) instrument.callbacks.push(callback);
+          },
+          removeCallback: (callback) => {
+            const at = instrument.callbacks.indexOf(callback);
+            if (at >= 0) instrument.callbacks.splice(at, 1);
+          },
+        };
+        instrumentOf.set(handle, instrument);
+        return handle as never;
+      };
+    const instrumentsOf = (observables: Observable[]): Set<Instrument | undefined> => new Set(observables.map((handle) => instrumentOf.get(handle)));
+    // A meter of its own (the API's no-op meter is one shared object): synchronous instruments,
+    // which host-metrics does not make, record nothing.
+    return {
+      createGauge: (name, options) => NOOP.createGauge(name, options),
+      createHistogram: (name, options) => NOOP.createHistogram(name, options),
+      createCounter: (name, options) => NOOP.createCounter(name, options),
+      createUpDownCounter: (name, options) => NOOP.createUpDownCounter(name, options),
+      createObservableGauge: observable('gauge'),
+      createObservableCounter: observable('counter'),
+      createObservableUpDownCounter: observable('updown'),
+      addBatchObservableCallback: (callback, observables) => {
+        const instruments = instrumentsOf(observables);
+        if (state.batches.some((batch) => batch.callback === callback && sameSet(batch.instruments, instruments))) return;
+        state.batches.push({ callback, instruments });
+      },
+      removeBatchObservableCallback: (callback, observables) => {
+        const instruments = instrumentsOf(observables);
+        state.batches = state.batches.filter((batch) => batch.callback !== callback || !sameSet(batch.instruments, instruments));
+      },
+    };
+  };
 
   const meterProvider: MeterProvider = {
     getMeter(name: string, version?: string, options?: MeterOptions): Meter {
@@ -96,96 +171,104 @@ export function createHostReadings(onError: (error: unknown) => void): HostReadi
         const scope = { name, ...(version ? { version } : {}), ...(options?.schemaUrl ? { schemaUrl: options.schemaUrl } : {}) };
         meters.set(id, (meter = { scope, instruments: [], batches: [] }));
       }
-      const state = meter;
-      const observable =
-        (kind: Kind) =>
-        (instrumentName: string, metricOptions: MetricOptions = {}): never => {
-          const instrument: Instrument = {
-            kind,
-            descriptor: { name: instrumentName, description: metricOptions.description ?? '', unit: metricOptions.unit ?? '', valueType: metricOptions.valueType ?? ValueType.DOUBLE },
-            series: new Map(),
-            callbacks: [],
-          };
-          state.instruments.push(instrument);
-          const handle: Observable = {
-            addCallback: (callback) => void instrument.callbacks.push(callback),
-            removeCallback: (callback) => {
-              const at = instrument.callbacks.indexOf(callback);
-              if (at >= 0) instrument.callbacks.splice(at, 1);
-            },
-          };
-          instrumentOf.set(handle, instrument);
-          return handle as never;
-        };
-      // Synchronous instruments are not what host-metrics makes: here they record nothing.
-      return Object.assign(createNoopMeter(), {
-        createObservableCounter: observable('counter'),
-        createObservableUpDownCounter: observable('updown'),
-        createObservableGauge: observable('gauge'),
-        addBatchObservableCallback: (callback: BatchObservableCallback, observables: Observable[]): void => {
-          state.batches.push({ callback, instruments: new Set(observables.map((handle) => instrumentOf.get(handle))) });
-        },
-        removeBatchObservableCallback: (callback: BatchObservableCallback): void => {
-          state.batches = state.batches.filter((batch) => batch.callback !== callback);
-        },
-      });
+      return meterOf(meter);
     },
   };
 
-  const settle = (result: unknown): void => {
-    if (result instanceof Promise) result.catch(onError);
-  };
-
-  const read = (meter: HostMeter): MetricData[] => {
-    const endTime: Time = readingTime();
-    const points = new Map<Instrument, DataPoint<number>[]>();
-    const observe = (instrument: Instrument, value: number, attributes: Attributes | undefined): void => {
-      if (typeof value !== 'number' || !Number.isFinite(value)) return;
+  /** Runs a meter's callbacks; what each observes counts only if it returns without throwing. */
+  const observe = (meter: HostMeter): Observed => {
+    const observed: Observed = new Map();
+    let open = true;
+    const record = (into: Observed, instrument: Instrument, value: number, attributes: Attributes | undefined): void => {
+      if (!open || typeof value !== 'number' || !Number.isFinite(value)) return;
       const key = attributes === undefined ? '' : seriesKey(attributes);
       let kept = instrument.series.get(key);
       if (kept === undefined) {
         if (instrument.series.size >= MAX_SERIES) return;
         instrument.series.set(key, (kept = key === '' ? NO_ATTRIBUTES : { ...attributes }));
       }
-      let list = points.get(instrument);
-      if (list === undefined) points.set(instrument, (list = []));
-      list.push({ startTime: instrument.kind === 'gauge' ? endTime : startTime, endTime, attributes: kept, value });
+      let values = into.get(instrument);
+      if (values === undefined) into.set(instrument, (values = new Map()));
+      values.set(kept, value);
+    };
+    const run = (call: (into: Observed) => unknown): void => {
+      const own: Observed = new Map();
+      try {
+        const result = call(own);
+        if (result instanceof Promise) result.catch(report);
+      } catch (error) {
+        report(error);
+        return;
+      }
+      for (const [instrument, values] of own) {
+        let into = observed.get(instrument);
+        if (into === undefined) observed.set(instrument, (into = new Map()));
+        for (const [attributes, value] of values) into.set(attributes, value);
+      }
     };
     for (const { callback, instruments } of meter.batches) {
-      try {
-        settle(
-          callback({
-            observe: (handle: Observable, value: number, attributes?: Attributes) => {
-              const instrument = instrumentOf.get(handle);
-              if (instrument !== undefined && instruments.has(instrument)) observe(instrument, value, attributes);
-            },
-          }),
-        );
-      } catch (error) {
-        onError(error);
-      }
-    }
-    for (const instrument of meter.instruments) {
-      for (const callback of instrument.callbacks) {
-        try {
-          settle(callback({ observe: (value, attributes) => observe(instrument, value, attributes) }));
-        } catch (error) {
-          onError(error);
-        }
-      }
-    }
-    const metrics: MetricData[] = [];
-    for (const instrument of meter.instruments) {
-      const { descriptor, kind } = instrument;
-      const dataPoints = points.get(instrument) ?? [];
-      metrics.push(
-        kind === 'gauge'
-          ? { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints }
-          : { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.SUM, isMonotonic: kind === 'counter', dataPoints },
+      run((into) =>
+        callback({
+          observe: (handle: Observable, value: number, attributes?: Attributes) => {
+            const instrument = instrumentOf.get(handle);
+            if (instrument !== undefined && instruments.has(instrument)) record(into, instrument, value, attributes);
+          },
+        }),
       );
     }
-    return metrics;
+    for (const instrument of meter.instruments) {
+      for (const callback of instrument.callbacks) run((into) => callback({ observe: (value, attributes) => record(into, instrument, value, attributes) }));
+    }
+    open = false;
+    return observed;
   };
 
-  return { meterProvider, producer: scopesProducer(() => [...meters.values()].map((meter) => ({ scope: meter.scope, metrics: read(meter) }))) };
+  const producer = (temporality: (type: InstrumentType) => AggregationTemporality = () => AggregationTemporality.CUMULATIVE): MetricProducer => {
+    // For a delta reader: what it was last given of each counter series, and when.
+    const last = new WeakMap<Instrument, Map<Attributes, number>>();
+    let lastTime: Time = startTime;
+    const metricsOf = (meter: HostMeter, endTime: Time): MetricData[] => {
+      const observed = observe(meter);
+      const metrics: MetricData[] = [];
+      for (const instrument of meter.instruments) {
+        const values = observed.get(instrument);
+        if (values === undefined) continue;
+        const { descriptor, kind } = instrument;
+        const delta = kind === 'counter' && temporality(INSTRUMENT_TYPES[kind]) === AggregationTemporality.DELTA;
+        let before = last.get(instrument);
+        if (delta && before === undefined) last.set(instrument, (before = new Map()));
+        const dataPoints: DataPoint<number>[] = [];
+        for (const [attributes, value] of values) {
+          if (kind === 'gauge') dataPoints.push({ startTime: endTime, endTime, attributes, value });
+          else if (!delta) dataPoints.push({ startTime, endTime, attributes, value });
+          else {
+            const previous = before!.get(attributes);
+            before!.set(attributes, value);
+            // A counter that went back (a reset) starts counting again from its new value.
+            dataPoints.push({ startTime: previous === undefined ? startTime : lastTime, endTime, attributes, value: previous === undefined || value < previous ? value : value - previous });
+          }
+        }
+        metrics.push(
+          kind === 'gauge'
+            ? { descriptor, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints }
+            : {
+                descriptor,
+                aggregationTemporality: delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE,
+                dataPointType: DataPointType.SUM,
+                isMonotonic: kind === 'counter',
+                dataPoints,
+              },
+        );
+      }
+      return metrics;
+    };
+    return scopesProducer(() => {
+      const endTime = readingTime();
+      const scopes = [...meters.values()].map((meter) => ({ scope: meter.scope, metrics: metricsOf(meter, endTime) }));
+      lastTime = endTime;
+      return scopes;
+    });
+  };
+
+  return { meterProvider, producer };
 }

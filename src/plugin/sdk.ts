@@ -397,8 +397,11 @@ export interface SdkOptions {
   /** One line for a setting the SDK cannot honour. */
   readonly warn?: (message: string) => void;
   readonly readers: IMetricReader[];
-  /** Data made outside the SDK's instruments, for the readers this creates (OTLP, console). */
-  readonly metricProducers?: MetricProducer[];
+  /**
+   * Data made outside the SDK's instruments, for each reader this creates (OTLP, console), given
+   * the temporality its exporter asks for (a producer of counters may owe a delta reader deltas).
+   */
+  readonly metricProducers?: (temporality: (type: InstrumentType) => AggregationTemporality) => MetricProducer[];
   readonly views: ViewOptions[];
 }
 
@@ -481,7 +484,7 @@ export function buildResource(env: Env, warn: (message: string) => void = () => 
 /** OTEL_SDK_DISABLED=true, read as the OTel SDKs read it: the whole SDK is off. */
 export const sdkDisabled = (env: Env): boolean => (env.OTEL_SDK_DISABLED ?? '').trim().toLowerCase() === 'true';
 
-export async function startSdk({ env, readers, metricProducers = [], views, sampler, warn = () => {} }: SdkOptions): Promise<StartedSdk> {
+export async function startSdk({ env, readers, metricProducers = () => [], views, sampler, warn = () => {} }: SdkOptions): Promise<StartedSdk> {
   const plan = exportPlan(env);
   metricExportTiming(env, plan.warnings);
   if (plan.traces.otlp !== undefined || plan.traces.zipkin) batchSpanProcessorConfig(env, plan.warnings);
@@ -490,17 +493,21 @@ export async function startSdk({ env, readers, metricProducers = [], views, samp
 
   const metricReaders = [...readers];
   if (plan.metrics.otlp !== undefined) {
+    const exporter = new SingleFlightExporter(await otlpMetricExporter(plan.metrics.otlp));
     metricReaders.push(
       new PeriodicExportingMetricReader({
-        exporter: new SingleFlightExporter(await otlpMetricExporter(plan.metrics.otlp)),
-        metricProducers,
+        exporter,
+        metricProducers: metricProducers((type) => exporter.selectAggregationTemporality(type)),
         ...metricExportTiming(env),
       }),
     );
   }
   if (plan.metrics.console) {
     const { ConsoleMetricExporter } = await import('@opentelemetry/sdk-metrics');
-    metricReaders.push(new PeriodicExportingMetricReader({ exporter: new ConsoleMetricExporter(), metricProducers, ...metricExportTiming(env) }));
+    const exporter = new ConsoleMetricExporter();
+    metricReaders.push(
+      new PeriodicExportingMetricReader({ exporter, metricProducers: metricProducers((type) => exporter.selectAggregationTemporality(type)), ...metricExportTiming(env) }),
+    );
   }
   const meterProvider = new SdkMeterProvider({ resource, views, readers: metricReaders });
   // Our own provider is what the plugin uses, registered or not: if something registered a global

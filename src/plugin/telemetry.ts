@@ -96,9 +96,8 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   // host-metrics' series, read through a meter of the plugin's (metrics/host.ts) for the readers
   // that export them; the evaluation reads none of them.
   const hostReadings = createHostReadings((error) => log().warn(`host metrics could not be read: ${String(error)}`));
-  const exported = [gaugeReadings, runtimeReadings, hostReadings.producer];
   const evaluatingReader = createEvaluatingReader(config.monitorIntervalSeconds * 1000, (ms) => selfTime('collection', ms), [gaugeReadings]);
-  const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true, metricProducers: exported }) : undefined;
+  const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true, metricProducers: [gaugeReadings, runtimeReadings, hostReadings.producer()] }) : undefined;
   const views: ViewOptions[] = [{ instrumentName: '*', meterName: PACKAGE_NAME, aggregationCardinalityLimit: MAX_SERIES_PER_INSTRUMENT }];
   // Before the SDK starts, so its start-up lines too go through the plugin's logger (redacted,
   // rate-limited, in MONITORING_LOG_FORMAT), at the level OTEL_LOG_LEVEL asks for.
@@ -115,7 +114,7 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   const sdk = await startSdk({
     env,
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],
-    metricProducers: exported,
+    metricProducers: (temporality) => [gaugeReadings, runtimeReadings, hostReadings.producer(temporality)],
     views,
     sampler: new BreakerAwareSampler(samplerFromEnv(env), () => !tracingAllowed()),
     warn: (message) => log().warn(message),
