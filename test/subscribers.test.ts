@@ -11,7 +11,8 @@ import { MAX_APIS } from '../src/state/api-health.js';
 import { BotState } from '../src/state/bot-state.js';
 import { METRICS } from '../src/metrics/catalog.js';
 import { parseApiHosts } from '../src/ingest/http-clients.js';
-import { createInstruments } from '../src/metrics/instruments.js';
+import { MAX_SERIES_PER_INSTRUMENT, createInstruments } from '../src/metrics/instruments.js';
+import { createKeptMeter } from '../src/metrics/kept.js';
 import { subscribe, type SubscriberDeps, type TradeEvent } from '../src/ingest/subscribers.js';
 import { TestReader } from './support/metrics.js';
 
@@ -48,9 +49,11 @@ function setup(overrides: Partial<SubscriberDeps> = {}) {
     clock.wall += ms;
     clock.mono += ms;
   };
-  const reader = new TestReader();
+  // The plugin's instruments as it keeps them (metrics/kept.ts), read as its readers read them.
+  const kept = createKeptMeter({ scope: { name: 'test' }, cardinalityLimit: MAX_SERIES_PER_INSTRUMENT });
+  const reader = new TestReader({ metricProducers: [kept.producer()] });
   const meterProvider = new MeterProvider({ readers: [reader] });
-  const { counters, histograms } = createInstruments(meterProvider.getMeter('test'));
+  const { counters, histograms } = createInstruments(kept.meter);
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter })] });
   const state = new BotState(() => clock.wall);
@@ -564,15 +567,13 @@ describe('cardinality', () => {
     expect(points.reduce((sum, p) => sum + (p.value as number), 0)).toBe(10_000);
   });
 
-  it('a view with aggregationCardinalityLimit 200 on the plugin meter caps a counter at 200 series', async () => {
-    // The safety net monitor.ts installs under the bounded label sets, reproduced here.
-    const reader = new TestReader();
-    const provider = new MeterProvider({
-      readers: [reader],
-      views: [{ instrumentName: '*', meterName: 'polymarket-bot-monitoring', aggregationCardinalityLimit: 200 }],
-    });
+  it("the plugin's kept meter caps a counter at MAX_SERIES_PER_INSTRUMENT series, the excess folded into one", async () => {
+    // The safety net telemetry.ts sets under the bounded label sets, reproduced here.
+    const kept = createKeptMeter({ scope: { name: 'polymarket-bot-monitoring' }, cardinalityLimit: MAX_SERIES_PER_INSTRUMENT });
+    const reader = new TestReader({ metricProducers: [kept.producer()] });
+    const provider = new MeterProvider({ readers: [reader] });
     cleanups.push(() => provider.shutdown());
-    const capped = provider.getMeter('polymarket-bot-monitoring').createCounter('capped_total');
+    const capped = kept.meter.createCounter('capped_total');
     const other = provider.getMeter('someone-else').createCounter('uncapped_total');
     for (let i = 0; i < 10_000; i++) {
       capped.add(1, { label: `v${i}` });
@@ -580,10 +581,10 @@ describe('cardinality', () => {
     }
     const { resourceMetrics } = await reader.collect();
     const series = Object.fromEntries(resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).map((m) => [m.descriptor.name, m.dataPoints as Point[]]));
-    expect(series.capped_total!.length).toBeLessThanOrEqual(200);
+    expect(series.capped_total!.length).toBe(MAX_SERIES_PER_INSTRUMENT);
     expect(series.capped_total!.reduce((sum, p) => sum + (p.value as number), 0)).toBe(10_000);
-    // Only the plugin's meter is capped this tightly.
-    expect(series.uncapped_total!.length).toBeGreaterThan(200);
+    // Only the plugin's instruments are capped this tightly.
+    expect(series.uncapped_total!.length).toBeGreaterThan(MAX_SERIES_PER_INSTRUMENT);
   });
 });
 

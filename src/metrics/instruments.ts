@@ -60,8 +60,8 @@ export function createInstruments(meter: Meter): Instruments {
 
 /**
  * The most series one instrument or gauge of the plugin holds: a safety net under the bounded label
- * sets, whatever a bot publishes (the SDK folds an instrument's excess into one overflow series; a
- * gauge's excess readings are left out).
+ * sets, whatever a bot publishes (an instrument's excess is folded into one overflow series, as the
+ * SDK folds it: ./kept.ts; a gauge's excess readings are left out).
  */
 export const MAX_SERIES_PER_INSTRUMENT = 200;
 

@@ -13,6 +13,7 @@ import { MeasurementBatch } from '../metrics/batch.js';
 import { METRICS } from '../metrics/catalog.js';
 import { Exemplars } from '../metrics/exemplars.js';
 import { createHostReadings } from '../metrics/host.js';
+import { createKeptMeter } from '../metrics/kept.js';
 import { RUNTIME_SCOPE, createRuntimeProducer, startRuntimeMetrics } from '../metrics/runtime.js';
 import { gaugeReaders, type GaugeSources } from '../metrics/gauges.js';
 import { MAX_SERIES_PER_INSTRUMENT, createGaugeProducer, createInstruments, type Instruments } from '../metrics/instruments.js';
@@ -26,11 +27,11 @@ const MIB = 1024 * 1024;
 /** OTEL_LOG_LEVEL's values, as the OpenTelemetry SDKs read them (any case). */
 const OTEL_LOG_LEVELS = ['NONE', 'ERROR', 'WARN', 'INFO', 'DEBUG', 'VERBOSE', 'ALL'];
 /**
- * What one series of the plugin's costs it in memory, for MONITORING_MAX_MEMORY_MB: the SDK keeps,
- * per series and per reader, its attributes and accumulation. An estimate: measured as heap growth
- * per added series with two cumulative readers, about 0.8 KB on average over a histogram and a
- * counter series (SDK 2.x, Node 24); counted at 2 KB to cover attributes longer than the measured
- * ones and the exporters' own copies.
+ * What one series of the plugin's costs it in memory, for MONITORING_MAX_MEMORY_MB: its attributes
+ * and state (metrics/kept.ts), and per reader the value it was last given. An estimate: measured
+ * as heap growth per added series when the SDK kept them (per series and per reader), about 0.8 KB
+ * on average over a histogram and a counter series with two cumulative readers (SDK 2.x, Node 24);
+ * counted at 2 KB to cover attributes longer than the measured ones and the exporters' own copies.
  */
 const PLUGIN_BYTES_PER_SERIES = 2048;
 
@@ -96,8 +97,30 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   // host-metrics' series, read through a meter of the plugin's (metrics/host.ts) for the readers
   // that export them; the evaluation reads none of them.
   const hostReadings = createHostReadings((error) => log().warn(`host metrics could not be read: ${String(error)}`));
-  const evaluatingReader = createEvaluatingReader(config.monitorIntervalSeconds * 1000, (ms) => selfTime('collection', ms), [gaugeReadings]);
-  const prometheus = config.metricsEnabled ? new PrometheusExporter({ preventServerStart: true, metricProducers: [gaugeReadings, runtimeReadings, hostReadings.producer()] }) : undefined;
+  // The counters and histograms (the catalog's, and the runtime's GC pauses), kept by the plugin
+  // and handed to each reader as it collects (metrics/kept.ts), after the batch's hand-over.
+  const keptMeter = (name: string) =>
+    createKeptMeter({
+      scope: { name, version },
+      cardinalityLimit: MAX_SERIES_PER_INSTRUMENT,
+      beforeCollect: measurements.flush,
+      onError: (error) => log().warn(`measurements could not be handed over: ${String(error)}`),
+    });
+  const kept = keptMeter(PACKAGE_NAME);
+  const keptRuntime = keptMeter(RUNTIME_SCOPE);
+  const evaluatingReader = createEvaluatingReader(config.monitorIntervalSeconds * 1000, (ms) => selfTime('collection', ms), [
+    gaugeReadings,
+    kept.producer(),
+    keptRuntime.producer(),
+  ]);
+  const prometheus = config.metricsEnabled
+    ? new PrometheusExporter({
+        preventServerStart: true,
+        metricProducers: [gaugeReadings, runtimeReadings, hostReadings.producer(), kept.producer(), keptRuntime.producer()],
+      })
+    : undefined;
+  // The plugin's own instruments are kept above; the view caps what anything else creates on the
+  // global provider under the plugin's meter name, as the kept meter caps its own.
   const views: ViewOptions[] = [{ instrumentName: '*', meterName: PACKAGE_NAME, aggregationCardinalityLimit: MAX_SERIES_PER_INSTRUMENT }];
   // Before the SDK starts, so its start-up lines too go through the plugin's logger (redacted,
   // rate-limited, in MONITORING_LOG_FORMAT), at the level OTEL_LOG_LEVEL asks for.
@@ -114,15 +137,15 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   const sdk = await startSdk({
     env,
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],
-    metricProducers: (temporality) => [gaugeReadings, runtimeReadings, hostReadings.producer(temporality)],
+    metricProducers: (temporality) => [gaugeReadings, runtimeReadings, hostReadings.producer(temporality), kept.producer(temporality), keptRuntime.producer(temporality)],
     views,
     sampler: new BreakerAwareSampler(samplerFromEnv(env), () => !tracingAllowed()),
     warn: (message) => log().warn(message),
   });
 
-  const instruments = createInstruments(sdk.meterProvider.getMeter(PACKAGE_NAME, version));
+  const instruments = createInstruments(kept.meter);
   counters = instruments.counters;
-  const runtime = startRuntimeMetrics(sdk.meterProvider.getMeter(RUNTIME_SCOPE, version), (sink, seconds, attributes) =>
+  const runtime = startRuntimeMetrics(keptRuntime.meter, (sink, seconds, attributes) =>
     measurements.push(sink, seconds, attributes),
   );
 

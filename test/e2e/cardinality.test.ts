@@ -1,8 +1,10 @@
 /**
- * The safety net under the bounded label sets: monitor.ts gives every instrument of the plugin's
- * meter a cardinality limit of 200 series. Every label the plugin sets is bounded before it gets
- * there (api names, outcomes, sides…), so no public channel can reach the limit; this proves the
- * view is wired by recording 300 label sets on an instrument of the plugin's own meter.
+ * The safety net under the bounded label sets: every instrument of the plugin's meter has a
+ * cardinality limit of 200 series — its own instruments in the kept meter (metrics/kept.ts,
+ * test/subscribers.test.ts), and through a view anything created on the global provider under the
+ * plugin's meter name. Every label the plugin sets is bounded before it gets there (api names,
+ * outcomes, sides…), so no public channel can reach the limit; this proves the view is wired by
+ * recording 300 label sets on an instrument of the plugin's meter from the global provider.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort, get, killAll, parseExposition, spawnBot } from './harness.js';
