@@ -1,5 +1,5 @@
 /**
- * Measurements handed to the SDK in batches: never on the caller's stack, always before a
+ * Measurements handed to the instruments in batches: never on the caller's stack, always before a
  * collection reads the instruments, at once when too many wait, and a failing sink loses only
  * its own measurement.
  */
@@ -8,7 +8,8 @@ import { MeterProvider, type HistogramMetricData } from '@opentelemetry/sdk-metr
 import { afterEach, describe, expect, it } from 'vitest';
 import { MeasurementBatch } from '../src/metrics/batch.js';
 import { METRICS } from '../src/metrics/catalog.js';
-import { createGaugeProducer, createInstruments } from '../src/metrics/instruments.js';
+import { MAX_SERIES_PER_INSTRUMENT, createGaugeProducer, createInstruments } from '../src/metrics/instruments.js';
+import { createKeptMeter } from '../src/metrics/kept.js';
 import { TestReader, noGauges } from './support/metrics.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -18,13 +19,14 @@ afterEach(async () => {
   for (const p of providers.splice(0)) await p.shutdown();
 });
 
-/** The catalog's instruments on a provider whose collections start by flushing `batch`, as in the plugin. */
+/** The catalog's instruments, kept as the plugin keeps them, read by a reader whose collections start by flushing `batch`. */
 function instrumentsFlushing(batch: MeasurementBatch) {
   const gauges = createGaugeProducer({ scope: { name: 'test' }, gauges: noGauges(), onGaugeError: () => {}, beforeCollect: batch.flush });
-  const reader = new TestReader({ metricProducers: [gauges] });
+  const kept = createKeptMeter({ scope: { name: 'test' }, cardinalityLimit: MAX_SERIES_PER_INSTRUMENT, beforeCollect: batch.flush });
+  const reader = new TestReader({ metricProducers: [gauges, kept.producer()] });
   const provider = new MeterProvider({ readers: [reader] });
   providers.push(provider);
-  const instruments = createInstruments(provider.getMeter('test'));
+  const instruments = createInstruments(kept.meter);
   const collected = async (name: string) =>
     (await reader.collect()).resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
   return { ...instruments, collected };

@@ -114,20 +114,37 @@ describe('kept instruments', () => {
     expect(await lines(kept.collect)).toEqual(await lines(sdk.collect));
   });
 
-  it('give a delta reader what the SDK gives it: the change since its last collection, for the series that changed', async () => {
+  it('give a delta reader what the SDK gives it: what was measured since its last collection, min and max included', async () => {
     const sdk = sdkSide({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
     const kept = keptSide({ delta: true });
-    // min and max of an interval are not in a difference of two cumulative states: left out here.
-    const withoutMinMax = (metrics: MetricData[]) =>
-      summary(metrics).map((metric) => ({ ...metric, points: metric.points.map(([key, value]) => [key, typeof value === 'object' ? { ...(value as object), min: undefined, max: undefined } : value]) }));
     for (let round = 0; round < 3; round++) {
       feed(sdk.meter, round);
       feed(kept.meter, round);
       const ours = metricsOf(await kept.collect());
-      expect(withoutMinMax(ours.filter((metric) => metric.dataPoints.length > 0))).toEqual(withoutMinMax(metricsOf(await sdk.collect())));
+      expect(summary(ours.filter((metric) => metric.dataPoints.length > 0))).toEqual(summary(metricsOf(await sdk.collect())));
     }
     // Nothing measured since: nothing to report.
     expect(metricsOf(await kept.collect())).toEqual([]);
+  });
+
+  it('serve a cumulative and a delta reader in turn from one meter, each as the SDK serves it', async () => {
+    const sdkCumulative = new TestReader();
+    const sdkDelta = new TestReader({ aggregationTemporalitySelector: () => AggregationTemporality.DELTA });
+    const sdkProvider = new MeterProvider({ readers: [sdkCumulative, sdkDelta] });
+    providers.push(sdkProvider);
+    const kept = createKeptMeter({ scope: SCOPE, cardinalityLimit: 200 });
+    const keptCumulative = new TestReader({ metricProducers: [kept.producer()] });
+    const keptDelta = new TestReader({ metricProducers: [kept.producer(() => AggregationTemporality.DELTA)] });
+    providers.push(new MeterProvider({ readers: [keptCumulative, keptDelta] }));
+    const nonEmpty = (metrics: MetricData[]) => metrics.filter((metric) => metric.dataPoints.length > 0);
+    const read = async (reader: TestReader) => summary(nonEmpty(metricsOf((await reader.collect()).resourceMetrics)));
+    for (let round = 0; round < 4; round++) {
+      feed(sdkProvider.getMeter(SCOPE.name, SCOPE.version), round);
+      feed(kept.meter, round);
+      // The delta reader skips a round: its next report covers both.
+      if (round !== 1) expect(await read(keptDelta)).toEqual(await read(sdkDelta));
+      expect(await read(keptCumulative)).toEqual(await read(sdkCumulative));
+    }
   });
 
   it('chain a delta reader\'s intervals: each starts where the last ended', async () => {
@@ -167,6 +184,66 @@ describe('kept instruments', () => {
     expect(summary(ours)).toEqual(summary(metricsOf(await sdk.collect())));
     expect(ours[0]!.dataPoints).toHaveLength(5);
     expect(ours[0]!.dataPoints.find((point) => point.attributes === OVERFLOW_ATTRIBUTES)?.value).toBe(8 + 9 + 10 + 11 + 12 + 5 + 6 + 7);
+  });
+
+  it('cap the series an instrument ever holds, across collections (the SDK caps those of one interval)', async () => {
+    const kept = keptSide({ limit: 5 });
+    const counter = kept.meter.createCounter('capped_total');
+    for (let i = 0; i < 4; i++) counter.add(1, { wallet: `w${i}` });
+    await kept.collect();
+    for (let i = 4; i < 8; i++) counter.add(1, { wallet: `w${i}` });
+    counter.add(1, { wallet: 'w0' });
+    const points = metricsOf(await kept.collect())[0]!.dataPoints;
+    expect(points).toHaveLength(5);
+    expect(points.find((point) => point.attributes === OVERFLOW_ATTRIBUTES)?.value).toBe(4);
+    expect(points.find((point) => point.attributes.wallet === 'w0')?.value).toBe(2);
+  });
+
+  it('keep a cumulative series\' start at its first measurement, and tell values of another type apart', async () => {
+    const kept = keptSide();
+    const counter = kept.meter.createCounter('c');
+    counter.add(1, { a: 1 });
+    counter.add(1, { a: '1' });
+    counter.add(1, { 'otel.metric.overflow': 'true' });
+    const first = metricsOf(await kept.collect())[0]!.dataPoints;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    counter.add(1, { a: 1 });
+    const second = metricsOf(await kept.collect())[0]!.dataPoints;
+    expect(second).toHaveLength(3);
+    expect(second[0]!.startTime).toEqual(first[0]!.startTime);
+    expect(second[0]!.endTime).not.toEqual(first[0]!.endTime);
+    expect(second.map((point) => point.value)).toEqual([2, 1, 1]);
+    // Asked for again, in another case: the same instrument, as in the SDK.
+    expect(kept.meter.createCounter('C')).toBe(counter);
+  });
+
+  it('find the series of a frozen attributes object as of an equal unfrozen one, past the limit too', async () => {
+    const kept = keptSide({ limit: 3 });
+    const counter = kept.meter.createCounter('c');
+    const buy = Object.freeze({ side: 'buy' });
+    counter.add(1, buy);
+    counter.add(1, { side: 'buy' });
+    counter.add(1, buy);
+    counter.add(1, { side: 'sell' });
+    const late = Object.freeze({ side: 'late' });
+    counter.add(1, late);
+    counter.add(1, late);
+    const points = metricsOf(await kept.collect())[0]!.dataPoints;
+    expect(points.map((point) => [point.attributes, point.value])).toEqual([
+      [{ side: 'buy' }, 3],
+      [{ side: 'sell' }, 1],
+      [OVERFLOW_ATTRIBUTES, 2],
+    ]);
+  });
+
+  it("place values in buckets as the SDK does, whatever the order of the advice's boundaries and with ±Infinity in it", async () => {
+    const sdk = sdkSide();
+    const kept = keptSide();
+    for (const meter of [sdk.meter, kept.meter]) {
+      const histogram = meter.createHistogram('h', { advice: { explicitBucketBoundaries: [10, -Infinity, 1, Infinity, 0.1] } });
+      for (const value of [0, 0.1, 0.5, 1, 5, 10, 50]) histogram.record(value);
+    }
+    expect(summary(metricsOf(await kept.collect()))).toEqual(summary(metricsOf(await sdk.collect())));
   });
 
   it("drop negative and non-finite values, and keep a copy of the caller's attributes", async () => {

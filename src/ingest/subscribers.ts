@@ -91,12 +91,13 @@ const OPERATION = Symbol('polymarket-bot-monitoring.operation');
 type Carrier = { [OPERATION]?: Operation | undefined; result?: unknown; error?: unknown; mapOutcome?: unknown };
 
 /**
- * One attributes object per label combination, built once: the SDK hashes attributes on every
- * record, and a shared object spares the allocation (it never mutates what it is given).
+ * One attributes object per label combination, built once and frozen: a shared object spares the
+ * allocation, and the plugin's instruments find a frozen object's series without hashing it
+ * (metrics/kept.ts).
  */
 function byOutcome(labels: Attributes): Record<Outcome, Attributes> {
   const attributes = {} as Record<Outcome, Attributes>;
-  for (const outcome of OUTCOMES) attributes[outcome] = { ...labels, outcome };
+  for (const outcome of OUTCOMES) attributes[outcome] = Object.freeze({ ...labels, outcome });
   return attributes;
 }
 const SCAN_ATTRIBUTES = byOutcome({});
@@ -330,7 +331,7 @@ export function subscribe(deps: SubscriberDeps): () => void {
     const label = state.apis.record(api, ok);
     let attributes = apiAttributes.get(label);
     if (!attributes) {
-      attributes = { success: { api: label, outcome: 'success' }, failure: { api: label, outcome: 'failure' } };
+      attributes = { success: Object.freeze({ api: label, outcome: 'success' }), failure: Object.freeze({ api: label, outcome: 'failure' }) };
       apiAttributes.set(label, attributes);
       // Both outcomes exist from the first call on, so rate() over either works at once.
       for (const outcome of API_OUTCOMES) count(countApi, 0, attributes[outcome]);

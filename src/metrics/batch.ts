@@ -1,7 +1,7 @@
 /**
- * Measurements taken on the bot's call, handed to the SDK together when a collection starts
- * (instruments are only ever read by a collection, so no reader can tell). The SDK's record path
- * (attribute hashing, storage lookup) costs microseconds when it runs cold, and once per scan
+ * Measurements taken on the bot's call, handed to the instruments together when a collection starts
+ * (instruments are only ever read by a collection, so no reader can tell). A record (attribute
+ * hashing, series lookup) costs microseconds when it runs cold, and once per scan
  * inside the bot's burst of scans it lengthened every burst; in a batch it runs hot, at a scrape.
  * Each pending measurement is three array slots, no object, and the batch needs no timer of its
  * own: a collection comes at least once per evaluation cycle (30 s by default).
@@ -12,7 +12,7 @@
  * never yields, and so never lets that turn come, has its batch handed over on its call, at
  * `hardLimit`, which bounds the memory.
  *
- * A counter's measurements (`add`) are summed per attributes object while they wait: the SDK
+ * A counter's measurements (`add`) are summed per attributes object while they wait: the counter
  * would only add them up itself, one attribute hash per call, inside the collection's stall.
  * 25 API calls a second make 125 records per 5 s scrape; summed, they are one call per series.
  */

@@ -193,8 +193,8 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
   };
 
   // Attributes objects of live series; a series that goes away takes its entry with it. An object
-  // is read once, as it was when first seen: the SDK keeps the object it was given as the series'
-  // key, and code that changed one after recording would break the SDK's series first.
+  // is read once, as it was when first seen: a series keeps one attributes object for its life
+  // (the SDK the one it was given, the plugin's kept instruments a frozen copy).
   const ownLabels = new WeakMap<Attributes, string>();
   const own = (attributes: Attributes): string => {
     let text = ownLabels.get(attributes);

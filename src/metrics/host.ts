@@ -43,7 +43,7 @@ import {
   type MetricProducer,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { NO_ATTRIBUTES, readingTime, scopesProducer } from './readings.js';
+import { NO_ATTRIBUTES, readingTime, scopesProducer, seriesKey } from './readings.js';
 
 type Kind = 'counter' | 'updown' | 'gauge';
 type Time = DataPoint<number>['endTime'];
@@ -82,15 +82,6 @@ const MAX_SERIES = 64;
 
 /** The SDK's synchronous instruments that do nothing, for what host-metrics does not make. */
 const NOOP = createNoopMeter();
-
-/** A key for an attributes object that does not depend on the order of its keys. */
-function seriesKey(attributes: Attributes): string {
-  const keys = Object.keys(attributes);
-  if (keys.length > 1) keys.sort();
-  let key = '';
-  for (const name of keys) key += `${name}\u0000${String(attributes[name])}\u0001`;
-  return key;
-}
 
 const sameSet = <T>(a: ReadonlySet<T>, b: ReadonlySet<T>): boolean => a.size === b.size && [...a].every((item) => b.has(item));
 

@@ -72,9 +72,8 @@ export interface GaugeProducerOptions {
   readonly onGaugeError: (name: string, error: unknown) => void;
   /**
    * Runs as each collection starts, before the instruments are read (measurements still pending).
-   * A reader calls the SDK's own producer first, which reads the instruments only after a turn of
-   * promises (it awaits the observable callbacks); this producer is called in the same tick, so
-   * what it hands over is in the collection (test/batch.test.ts holds the SDK to that).
+   * The kept instruments' producers (./kept.ts) hand the batch over too, before they read, so a
+   * collection has it whichever producer a reader calls first (test/batch.test.ts).
    */
   readonly beforeCollect?: () => void;
 }

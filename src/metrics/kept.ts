@@ -9,16 +9,21 @@
  * minutes to hours (docs/benchmarks.md, "Where the rest of a scrape goes"). Here a series is a few
  * numbers updated in place as measurements arrive; a collection copies a histogram's buckets only
  * when the series changed since that reader's last collection, and otherwise hands over the same
- * value object again (which the exposition recognises and does not write again).
+ * value again (whose text the exposition keeps while its count and sum stay).
  *
  * What a reader gets is what the SDK made of the same measurements: a counter is a monotonic sum,
- * a histogram explicit buckets (a value equal to a boundary counts in that boundary's bucket) with
- * sum, count, min and max, cumulative from the series' first measurement — or, for a reader whose
- * exporter asks for delta (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta), the change
- * since that reader's last collection, for the series that changed (without min and max, which a
- * difference of two cumulative states cannot give). Negative and non-finite values are dropped (the
- * SDK drops negatives with a warning; a NaN would poison the sum). Beyond the cardinality limit, a
- * new label set is counted in the one overflow series `otel.metric.overflow="true"`, as the SDK does.
+ * a histogram explicit buckets (boundaries sorted, ±Infinity left out; a value equal to a boundary
+ * counts in that boundary's bucket) with sum, count, min and max. A cumulative reader gets every
+ * series, counted from its first measurement. A reader whose exporter asks for delta
+ * (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta) gets the series measured since its last
+ * collection, each with what was measured since then (its own sum, count, min and max), starting
+ * where that series' last report ended, or at its first measurement.
+ *
+ * Where it differs from the SDK, on purpose: negative values are dropped with a warning as the SDK
+ * drops them, and so are NaN and ±Infinity (one would make a sum NaN or infinite for good). The
+ * cardinality limit caps the series an instrument ever holds: past it, a new label set is counted
+ * in the one overflow series `otel.metric.overflow="true"`. (The SDK caps the label sets measured
+ * within one collection interval, so its cumulative state can grow by the limit at every interval.)
  */
 import { ValueType, createNoopMeter, diag, type Attributes, type Counter, type Histogram, type Meter, type MetricOptions } from '@opentelemetry/api';
 import {
@@ -32,7 +37,7 @@ import {
   type MetricProducer,
   type ScopeMetrics,
 } from '@opentelemetry/sdk-metrics';
-import { NO_ATTRIBUTES, readingTime, scopesProducer } from './readings.js';
+import { NO_ATTRIBUTES, readingTime, scopesProducer, seriesKey } from './readings.js';
 
 type Time = DataPoint<number>['endTime'];
 
@@ -41,131 +46,151 @@ const DEFAULT_BOUNDARIES = [0, 5, 10, 25, 50, 75, 100, 250, 500, 750, 1000, 2500
 
 /** The attributes of the series that counts every label set beyond the cardinality limit. */
 export const OVERFLOW_ATTRIBUTES: Attributes = Object.freeze({ 'otel.metric.overflow': true });
+const OVERFLOW_KEY = seriesKey(OVERFLOW_ATTRIBUTES);
+
+/** What was measured on a series: since its start, or since a delta reader's last collection. */
+interface Tally {
+  /** A counter's total; a histogram's sum. */
+  sum: number;
+  count: number;
+  /** A histogram's buckets (not cumulative: each boundary's own). */
+  readonly counts: number[] | undefined;
+  min: number;
+  max: number;
+  /** Where a delta reader's next report of it starts. */
+  startTime: Time;
+}
 
 interface Series {
   readonly attributes: Attributes;
-  readonly startTime: Time;
-  /** Bumped at each measurement: a reader whose last look saw this version has nothing new. */
+  readonly total: Tally;
+  /** Per delta reader (by its slot), what it has not been given yet. */
+  readonly pending: Tally[];
+  /** Bumped at each measurement: a cumulative reader whose last look saw this version has nothing new. */
   version: number;
 }
-interface CounterSeries extends Series {
-  value: number;
+
+const tally = (buckets: number, startTime: Time): Tally => ({ sum: 0, count: 0, counts: buckets > 0 ? new Array<number>(buckets).fill(0) : undefined, min: Infinity, max: -Infinity, startTime });
+
+function add(into: Tally, value: number, bucket: number): void {
+  into.sum += value;
+  into.count += 1;
+  if (into.counts !== undefined) into.counts[bucket]! += 1;
+  if (value < into.min) into.min = value;
+  if (value > into.max) into.max = value;
 }
-interface HistogramSeries extends Series {
-  readonly counts: number[];
-  sum: number;
+
+/** The boundaries the SDK would use for the advice given: sorted, without ±Infinity. */
+function boundariesOf(advice: readonly number[] | undefined): number[] {
+  const sorted = [...(advice ?? DEFAULT_BOUNDARIES)].sort((a, b) => a - b);
+  const infinity = sorted.indexOf(Infinity);
+  return sorted.slice(sorted.lastIndexOf(-Infinity) + 1, infinity === -1 ? undefined : infinity);
+}
+
+/** The delta readers of one kept meter: each has a slot in every series' `pending`. */
+interface Slots {
   count: number;
-  min: number;
-  max: number;
 }
 
-/** A key for an attributes object that does not depend on the order of its keys. */
-function seriesKey(attributes: Attributes): string {
-  const keys = Object.keys(attributes);
-  if (keys.length > 1) keys.sort();
-  let key = '';
-  for (const name of keys) key += `${name}\u0000${String(attributes[name])}\u0001`;
-  return key;
-}
-
-abstract class KeptInstrument<S extends Series> {
-  readonly series = new Map<string, S>();
+class KeptInstrument implements Counter, Histogram {
+  readonly series = new Map<string, Series>();
+  /**
+   * The series of a frozen attributes object (the plugin's own label sets are frozen constants):
+   * found without sorting and serialising its keys at every measurement. An object that can still
+   * change is keyed afresh each time.
+   */
+  private readonly byObject = new WeakMap<Attributes, Series>();
 
   constructor(
     readonly descriptor: MetricDescriptor,
-    readonly instrumentType: InstrumentType,
+    readonly instrumentType: InstrumentType.COUNTER | InstrumentType.HISTOGRAM,
+    /** A histogram's boundaries; none for a counter. */
+    readonly boundaries: number[] | undefined,
     private readonly cardinalityLimit: number,
+    private readonly slots: Slots,
   ) {}
 
-  protected abstract create(attributes: Attributes, startTime: Time): S;
-
-  /** The series of these attributes, made at its first measurement; the overflow series beyond the limit. */
-  protected seriesOf(attributes: Attributes | undefined): S {
-    const key = attributes === undefined ? '' : seriesKey(attributes);
-    let series = this.series.get(key);
-    if (series === undefined) {
-      // As the SDK's limit: one place of the limit is the overflow series'.
-      if (this.series.size >= this.cardinalityLimit - 1) {
-        const overflowKey = seriesKey(OVERFLOW_ATTRIBUTES);
-        series = this.series.get(overflowKey);
-        if (series === undefined) this.series.set(overflowKey, (series = this.create(OVERFLOW_ATTRIBUTES, readingTime())));
-        return series;
-      }
-      // A copy: the caller may reuse or change its object after the measurement.
-      this.series.set(key, (series = this.create(key === '' ? NO_ATTRIBUTES : Object.freeze({ ...attributes }), readingTime())));
-    }
-    return series;
-  }
-
-  protected accepts(value: number, kind: string): boolean {
-    if (typeof value !== 'number' || !Number.isFinite(value)) return false;
-    if (value < 0) {
-      diag.warn(`negative value provided to ${kind} ${this.descriptor.name}: ${value}`);
-      return false;
-    }
-    return true;
-  }
-}
-
-class KeptCounter extends KeptInstrument<CounterSeries> implements Counter {
-  protected create(attributes: Attributes, startTime: Time): CounterSeries {
-    return { attributes, startTime, version: 0, value: 0 };
-  }
-
   add(value: number, attributes?: Attributes): void {
-    if (!this.accepts(value, 'counter')) return;
-    const series = this.seriesOf(attributes);
-    series.value += value;
-    series.version += 1;
-  }
-}
-
-class KeptHistogram extends KeptInstrument<HistogramSeries> implements Histogram {
-  constructor(
-    descriptor: MetricDescriptor,
-    cardinalityLimit: number,
-    readonly boundaries: readonly number[],
-  ) {
-    super(descriptor, InstrumentType.HISTOGRAM, cardinalityLimit);
-  }
-
-  protected create(attributes: Attributes, startTime: Time): HistogramSeries {
-    return { attributes, startTime, version: 0, counts: new Array<number>(this.boundaries.length + 1).fill(0), sum: 0, count: 0, min: Infinity, max: -Infinity };
+    this.measure(value, attributes, 'counter');
   }
 
   record(value: number, attributes?: Attributes): void {
-    if (!this.accepts(value, 'histogram')) return;
+    this.measure(value, attributes, 'histogram');
+  }
+
+  private measure(value: number, attributes: Attributes | undefined, kind: string): void {
+    if (typeof value !== 'number' || !Number.isFinite(value)) return;
+    if (value < 0) {
+      diag.warn(`negative value provided to ${kind} ${this.descriptor.name}: ${value}`);
+      return;
+    }
     const series = this.seriesOf(attributes);
-    const { boundaries } = this;
     let bucket = 0;
-    while (bucket < boundaries.length && boundaries[bucket]! < value) bucket += 1;
-    series.counts[bucket]! += 1;
-    series.sum += value;
-    series.count += 1;
-    if (value < series.min) series.min = value;
-    if (value > series.max) series.max = value;
+    const { boundaries } = this;
+    if (boundaries !== undefined) while (bucket < boundaries.length && boundaries[bucket]! < value) bucket += 1;
+    // The delta readers' tallies first: one made now starts from the total before this value.
+    for (let slot = 0; slot < this.slots.count; slot++) add(this.pendingOf(series, slot), value, bucket);
+    add(series.total, value, bucket);
     series.version += 1;
+  }
+
+  /** A delta reader's pending tally of a series; a reader added later starts from everything so far. */
+  pendingOf(series: Series, slot: number): Tally {
+    let pending = series.pending[slot];
+    if (pending === undefined) {
+      const { total } = series;
+      pending = { ...total, counts: total.counts === undefined ? undefined : [...total.counts] };
+      series.pending[slot] = pending;
+    }
+    return pending;
+  }
+
+  /** The series of these attributes, made at its first measurement; the overflow series past the limit. */
+  private seriesOf(attributes: Attributes | undefined): Series {
+    const frozen = attributes !== undefined && Object.isFrozen(attributes);
+    if (frozen) {
+      const known = this.byObject.get(attributes);
+      if (known !== undefined) return known;
+    }
+    const series = this.seriesByKey(attributes);
+    if (frozen) this.byObject.set(attributes, series);
+    return series;
+  }
+
+  private seriesByKey(attributes: Attributes | undefined): Series {
+    const key = attributes === undefined ? '' : seriesKey(attributes);
+    let series = this.series.get(key);
+    if (series === undefined) {
+      // As the SDK counts its limit: one place of it is the overflow series'.
+      const overflow = this.series.size >= this.cardinalityLimit - 1;
+      series = overflow ? this.series.get(OVERFLOW_KEY) : undefined;
+      if (series === undefined) {
+        // A copy: the caller may reuse or change its object after the measurement.
+        const kept = overflow ? OVERFLOW_ATTRIBUTES : key === '' ? NO_ATTRIBUTES : Object.freeze({ ...attributes });
+        const buckets = this.boundaries === undefined ? 0 : this.boundaries.length + 1;
+        series = { attributes: kept, total: tally(buckets, readingTime()), pending: [], version: 0 };
+        this.series.set(overflow ? OVERFLOW_KEY : key, series);
+      }
+    }
+    return series;
   }
 }
 
-/** What one reader was last given of a series. */
-interface Given {
-  version: number;
-  /** A cumulative reader's last point value, handed over again while the series has not changed. */
-  value: number | HistogramValue;
-  /**
-   * A delta reader's: the cumulative state it last reported a difference from — a histogram's
-   * buckets, sum and count; a counter's total as `sum`.
-   */
-  counts?: readonly number[];
-  sum: number;
-  count: number;
+/** A tally as a point value: a counter's total, or a histogram (its buckets copied). */
+function valueOf(instrument: KeptInstrument, from: Tally): number | HistogramValue {
+  if (instrument.boundaries === undefined) return from.sum;
+  return {
+    buckets: { boundaries: instrument.boundaries, counts: [...from.counts!] },
+    sum: from.sum,
+    count: from.count,
+    ...(from.count > 0 ? { min: from.min, max: from.max } : {}),
+  };
 }
 
 export interface KeptMeter {
   /** An API Meter: counters and histograms are kept here; any other instrument records nothing. */
   readonly meter: Meter;
-  /** A producer for one reader (see HostReadings.producer: a delta reader needs its own). */
+  /** A producer for one reader (each delta reader needs its own: it keeps what that reader has not been given). */
   producer(temporality?: (type: InstrumentType) => AggregationTemporality): MetricProducer;
 }
 
@@ -179,7 +204,8 @@ export interface KeptMeterOptions {
 }
 
 export function createKeptMeter({ scope, cardinalityLimit, beforeCollect, onError = () => {} }: KeptMeterOptions): KeptMeter {
-  const instruments: (KeptCounter | KeptHistogram)[] = [];
+  const instruments: KeptInstrument[] = [];
+  const slots: Slots = { count: 0 };
   const noop = createNoopMeter();
   const descriptorOf = (name: string, options: MetricOptions = {}): MetricDescriptor => ({
     name,
@@ -188,22 +214,17 @@ export function createKeptMeter({ scope, cardinalityLimit, beforeCollect, onErro
     valueType: options.valueType ?? ValueType.DOUBLE,
   });
   // As the SDK does, an instrument asked for again by name (any case) is the one already made.
-  const existing = <T extends KeptCounter | KeptHistogram>(name: string, kind: new (...args: never[]) => T): T | undefined =>
-    instruments.find((instrument): instrument is T => instrument instanceof kind && instrument.descriptor.name.toLowerCase() === name.toLowerCase());
+  const instrument = (type: KeptInstrument['instrumentType'], name: string, options: MetricOptions | undefined): KeptInstrument => {
+    let found = instruments.find((kept) => kept.instrumentType === type && kept.descriptor.name.toLowerCase() === name.toLowerCase());
+    if (found === undefined) {
+      const boundaries = type === InstrumentType.HISTOGRAM ? boundariesOf(options?.advice?.explicitBucketBoundaries) : undefined;
+      instruments.push((found = new KeptInstrument(descriptorOf(name, options), type, boundaries, cardinalityLimit, slots)));
+    }
+    return found;
+  };
   const meter: Meter = {
-    createCounter: (name, options) => {
-      let counter = existing(name, KeptCounter);
-      if (counter === undefined) instruments.push((counter = new KeptCounter(descriptorOf(name, options), InstrumentType.COUNTER, cardinalityLimit)));
-      return counter;
-    },
-    createHistogram: (name, options) => {
-      let histogram = existing(name, KeptHistogram);
-      if (histogram === undefined) {
-        const boundaries = options?.advice?.explicitBucketBoundaries ?? DEFAULT_BOUNDARIES;
-        instruments.push((histogram = new KeptHistogram(descriptorOf(name, options), cardinalityLimit, [...boundaries])));
-      }
-      return histogram as never;
-    },
+    createCounter: (name, options) => instrument(InstrumentType.COUNTER, name, options),
+    createHistogram: (name, options) => instrument(InstrumentType.HISTOGRAM, name, options) as never,
     createGauge: (name, options) => noop.createGauge(name, options),
     createUpDownCounter: (name, options) => noop.createUpDownCounter(name, options),
     createObservableGauge: (name, options) => noop.createObservableGauge(name, options),
@@ -214,42 +235,34 @@ export function createKeptMeter({ scope, cardinalityLimit, beforeCollect, onErro
   };
 
   const producer = (temporality: (type: InstrumentType) => AggregationTemporality = () => AggregationTemporality.CUMULATIVE): MetricProducer => {
-    const given = new WeakMap<Series, Given>();
-    let lastTime: Time | undefined;
+    // A cumulative reader's last value of each series, handed over again while it has not changed.
+    const given = new WeakMap<Series, { version: number; value: number | HistogramValue }>();
+    // A delta reader's slot, taken at its first delta collection.
+    let slot: number | undefined;
 
-    const cumulativePoints = (instrument: KeptCounter | KeptHistogram, endTime: Time): DataPoint<number | HistogramValue>[] => {
+    const cumulativePoints = (kept: KeptInstrument, endTime: Time): DataPoint<number | HistogramValue>[] => {
       const points: DataPoint<number | HistogramValue>[] = [];
-      for (const series of instrument.series.values()) {
+      for (const series of kept.series.values()) {
         let last = given.get(series);
-        if (last === undefined || last.version !== series.version) {
-          const value = 'counts' in series ? { buckets: { boundaries: (instrument as KeptHistogram).boundaries as number[], counts: [...series.counts] }, sum: series.sum, count: series.count, ...minMax(series) } : (series as CounterSeries).value;
-          if (last === undefined) given.set(series, (last = { version: series.version, value, sum: 0, count: 0 }));
-          else {
-            last.version = series.version;
-            last.value = value;
-          }
-        }
-        points.push({ startTime: series.startTime, endTime, attributes: series.attributes, value: last.value });
+        if (last === undefined || last.version !== series.version) given.set(series, (last = { version: series.version, value: valueOf(kept, series.total) }));
+        points.push({ startTime: series.total.startTime, endTime, attributes: series.attributes, value: last.value });
       }
       return points;
     };
 
-    const deltaPoints = (instrument: KeptCounter | KeptHistogram, endTime: Time): DataPoint<number | HistogramValue>[] => {
+    const deltaPoints = (kept: KeptInstrument, endTime: Time): DataPoint<number | HistogramValue>[] => {
+      slot ??= slots.count++;
       const points: DataPoint<number | HistogramValue>[] = [];
-      for (const series of instrument.series.values()) {
-        const last = given.get(series);
-        if (last !== undefined && last.version === series.version) continue;
-        const startTime = last === undefined || lastTime === undefined ? series.startTime : lastTime;
-        if ('counts' in series) {
-          const counts = last?.counts === undefined ? [...series.counts] : series.counts.map((count, at) => count - last.counts![at]!);
-          const value: HistogramValue = { buckets: { boundaries: (instrument as KeptHistogram).boundaries as number[], counts }, sum: series.sum - (last?.sum ?? 0), count: series.count - (last?.count ?? 0) };
-          points.push({ startTime, endTime, attributes: series.attributes, value });
-          given.set(series, { version: series.version, value, counts: [...series.counts], sum: series.sum, count: series.count });
-        } else {
-          const total = (series as CounterSeries).value;
-          points.push({ startTime, endTime, attributes: series.attributes, value: total - (last?.sum ?? 0) });
-          given.set(series, { version: series.version, value: total, sum: total, count: 0 });
-        }
+      for (const series of kept.series.values()) {
+        const pending = kept.pendingOf(series, slot);
+        if (pending.count === 0) continue;
+        points.push({ startTime: pending.startTime, endTime, attributes: series.attributes, value: valueOf(kept, pending) });
+        pending.sum = 0;
+        pending.count = 0;
+        pending.counts?.fill(0);
+        pending.min = Infinity;
+        pending.max = -Infinity;
+        pending.startTime = endTime;
       }
       return points;
     };
@@ -262,26 +275,21 @@ export function createKeptMeter({ scope, cardinalityLimit, beforeCollect, onErro
       }
       const endTime = readingTime();
       const metrics: MetricData[] = [];
-      for (const instrument of instruments) {
-        const delta = temporality(instrument.instrumentType) === AggregationTemporality.DELTA;
-        const dataPoints = delta ? deltaPoints(instrument, endTime) : cumulativePoints(instrument, endTime);
+      for (const kept of instruments) {
+        const delta = temporality(kept.instrumentType) === AggregationTemporality.DELTA;
+        const dataPoints = delta ? deltaPoints(kept, endTime) : cumulativePoints(kept, endTime);
         const aggregationTemporality = delta ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
-        const { descriptor } = instrument;
+        const { descriptor } = kept;
         metrics.push(
-          instrument instanceof KeptHistogram
+          kept.boundaries !== undefined
             ? { descriptor, aggregationTemporality, dataPointType: DataPointType.HISTOGRAM, dataPoints: dataPoints as DataPoint<HistogramValue>[] }
             : { descriptor, aggregationTemporality, dataPointType: DataPointType.SUM, isMonotonic: true, dataPoints: dataPoints as DataPoint<number>[] },
         );
       }
-      lastTime = endTime;
       return metrics;
     };
     return scopesProducer(() => [{ scope, metrics: read() }]);
   };
 
   return { meter, producer };
-}
-
-function minMax(series: HistogramSeries): { min?: number; max?: number } {
-  return series.count > 0 ? { min: series.min, max: series.max } : {};
 }

@@ -23,6 +23,17 @@ import {
 /** The attributes of every unlabelled reading: one object, as the exposition keeps a series' text by it. */
 export const NO_ATTRIBUTES: Attributes = Object.freeze({});
 
+/**
+ * The key of a series: its attributes whatever the order of their keys, values told apart by type
+ * (1 and "1", true and "true" are two series), as the SDK's own hash tells them.
+ */
+export function seriesKey(attributes: Attributes): string {
+  const keys = Object.keys(attributes);
+  if (keys.length === 0) return '';
+  if (keys.length > 1) keys.sort();
+  return JSON.stringify(keys.map((key) => [key, attributes[key]]));
+}
+
 /** A producer's resource is not read: every reader reports its SDK's own (MetricReader.collect). */
 const NO_RESOURCE = emptyResource();
 

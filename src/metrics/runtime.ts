@@ -50,7 +50,7 @@ const GC_TYPES: ReadonlyArray<readonly [number, string]> = [
   [constants.NODE_PERFORMANCE_GC_INCREMENTAL, 'incremental'],
   [constants.NODE_PERFORMANCE_GC_WEAKCB, 'weakcb'],
 ];
-const GC_ATTRIBUTES = new Map<number, Attributes>(GC_TYPES.map(([kind, type]) => [kind, { 'v8js.gc.type': type }]));
+const GC_ATTRIBUTES = new Map<number, Attributes>(GC_TYPES.map(([kind, type]) => [kind, Object.freeze({ 'v8js.gc.type': type })]));
 
 export interface RuntimeMetrics {
   stop(): void;

@@ -83,7 +83,7 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   // What the plugin holds, for its memory budget: the series it keeps, counted as the evaluating
   // reader receives them (an estimate: see PLUGIN_BYTES_PER_SERIES).
   let seriesHeld = 0;
-  // Scan, trade and API measurements reach the SDK in batches as each collection starts, off the bot's bursts of work.
+  // Scan, trade and API measurements reach the instruments in batches as each collection starts, off the bot's bursts of work.
   const measurements = new MeasurementBatch((error) => log().warn(`a measurement could not be recorded: ${String(error)}`));
   // The gauges and the heap and event-loop readings, handed to every reader as read (see
   // metrics/instruments.ts and metrics/runtime.ts); the gauges' producer also hands the batch over.
@@ -108,15 +108,17 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
     });
   const kept = keptMeter(PACKAGE_NAME);
   const keptRuntime = keptMeter(RUNTIME_SCOPE);
+  // Counters and histograms first, where the SDK's scopes came before the producers': /metrics
+  // keeps the order of its families.
   const evaluatingReader = createEvaluatingReader(config.monitorIntervalSeconds * 1000, (ms) => selfTime('collection', ms), [
-    gaugeReadings,
     kept.producer(),
     keptRuntime.producer(),
+    gaugeReadings,
   ]);
   const prometheus = config.metricsEnabled
     ? new PrometheusExporter({
         preventServerStart: true,
-        metricProducers: [gaugeReadings, runtimeReadings, hostReadings.producer(), kept.producer(), keptRuntime.producer()],
+        metricProducers: [kept.producer(), keptRuntime.producer(), gaugeReadings, runtimeReadings, hostReadings.producer()],
       })
     : undefined;
   // The plugin's own instruments are kept above; the view caps what anything else creates on the
@@ -137,7 +139,7 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   const sdk = await startSdk({
     env,
     readers: prometheus ? [prometheus, evaluatingReader] : [evaluatingReader],
-    metricProducers: (temporality) => [gaugeReadings, runtimeReadings, hostReadings.producer(temporality), kept.producer(temporality), keptRuntime.producer(temporality)],
+    metricProducers: (temporality) => [kept.producer(temporality), keptRuntime.producer(temporality), gaugeReadings, runtimeReadings, hostReadings.producer(temporality)],
     views,
     sampler: new BreakerAwareSampler(samplerFromEnv(env), () => !tracingAllowed()),
     warn: (message) => log().warn(message),
@@ -170,9 +172,10 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
     (error: unknown) => log().warn(`host metrics off: ${String(error)}`),
   );
 
-  // The SDK keeps, for each reader, what happened since that reader last collected. Prometheus
-  // collects only when scraped: with nobody scraping (no Prometheus yet, or it is down) that
-  // backlog would grow for ever, so an unscraped exporter is collected here and the result dropped.
+  // The SDK keeps, for each reader, what happened since that reader last collected (the bot's own
+  // instruments on the global provider; the plugin's keep one state per series, metrics/kept.ts).
+  // Prometheus collects only when scraped: with nobody scraping (no Prometheus yet, or it is down)
+  // that backlog would grow for ever, so an unscraped exporter is collected here and the result dropped.
   let lastScrapeAt = now();
   return {
     sdk,
