@@ -164,6 +164,17 @@ describe('host readings', () => {
     expect(again[0]!.dataPoints[0]!.attributes).toBe(metrics[0]!.dataPoints[0]!.attributes);
   });
 
+  it('leave out a negative utilisation (the clock went back between two of host-metrics\' readings)', async () => {
+    const readings = createHostReadings(() => {});
+    const meter = readings.meterProvider.getMeter('m');
+    const utilization = meter.createObservableGauge('process.cpu.utilization');
+    const usage = meter.createObservableUpDownCounter('some.usage');
+    utilization.addCallback((result) => result.observe(-3e-7, { state: 'user' }));
+    usage.addCallback((result) => result.observe(-2));
+    const metrics = metricsOf((await readings.producer().collect()).resourceMetrics);
+    expect(metrics.map((metric) => [metric.descriptor.name, metric.dataPoints.map((point) => point.value)])).toEqual([['some.usage', [-2]]]);
+  });
+
   it('keep each meter to its own scope and leave the API\'s shared no-op meter alone', async () => {
     const readings = createHostReadings(() => {});
     const first = readings.meterProvider.getMeter('one', '1');

@@ -14,10 +14,11 @@
  * for delta (OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE=delta), the change since that
  * reader's last collection; an observable up-down counter a cumulative non-monotonic sum; an
  * observable gauge a gauge; the scope is host-metrics' meter's; a series observed twice keeps its
- * last value, and a callback that throws gives none of its points. Two deliberate differences:
+ * last value, and a callback that throws gives none of its points. Deliberate differences:
  * values that are not finite numbers are left out (the SDK exports NaN, which poisons every PromQL
- * expression over the series), and the callbacks are not waited for — observations a callback
- * makes after an await (host-metrics' network group, which the plugin leaves off) are dropped,
+ * expression over the series), and so is a negative utilisation (the clock stepped back between
+ * two readings); and the callbacks are not waited for — observations a callback makes after an
+ * await (host-metrics' network group, which the plugin leaves off) are dropped,
  * and a promise that rejects is reported when it does, so no collection waits on one that never
  * settles (the SDK would wait up to 30 s on a timer).
  */
@@ -172,6 +173,9 @@ export function createHostReadings(onError: (error: unknown) => void): HostReadi
     let open = true;
     const record = (into: Observed, instrument: Instrument, value: number, attributes: Attributes | undefined): void => {
       if (!open || typeof value !== 'number' || !Number.isFinite(value)) return;
+      // host-metrics divides a utilisation by Date.now()'s difference since its last reading: after
+      // the clock went back, one reading is negative. It is left out (the next one is sound).
+      if (value < 0 && instrument.descriptor.name.endsWith('.utilization')) return;
       const key = attributes === undefined ? '' : seriesKey(attributes);
       let kept = instrument.series.get(key);
       if (kept === undefined) {
