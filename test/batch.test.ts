@@ -8,9 +8,9 @@ import { MeterProvider, type HistogramMetricData } from '@opentelemetry/sdk-metr
 import { afterEach, describe, expect, it } from 'vitest';
 import { MeasurementBatch } from '../src/metrics/batch.js';
 import { METRICS } from '../src/metrics/catalog.js';
-import { MAX_SERIES_PER_INSTRUMENT, createGaugeProducer, createInstruments } from '../src/metrics/instruments.js';
+import { MAX_SERIES_PER_INSTRUMENT, createInstruments } from '../src/metrics/instruments.js';
 import { createKeptMeter } from '../src/metrics/kept.js';
-import { TestReader, noGauges } from './support/metrics.js';
+import { TestReader } from './support/metrics.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -21,9 +21,8 @@ afterEach(async () => {
 
 /** The catalog's instruments, kept as the plugin keeps them, read by a reader whose collections start by flushing `batch`. */
 function instrumentsFlushing(batch: MeasurementBatch) {
-  const gauges = createGaugeProducer({ scope: { name: 'test' }, gauges: noGauges(), onGaugeError: () => {}, beforeCollect: batch.flush });
   const kept = createKeptMeter({ scope: { name: 'test' }, cardinalityLimit: MAX_SERIES_PER_INSTRUMENT, beforeCollect: batch.flush });
-  const reader = new TestReader({ metricProducers: [gauges, kept.producer()] });
+  const reader = new TestReader({ metricProducers: [kept.producer()] });
   const provider = new MeterProvider({ readers: [reader] });
   providers.push(provider);
   const instruments = createInstruments(kept.meter);

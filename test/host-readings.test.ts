@@ -4,15 +4,11 @@
  */
 import { ValueType, createNoopMeter, type Attributes, type BatchObservableResult, type Observable } from '@opentelemetry/api';
 import { HostMetrics } from '@opentelemetry/host-metrics';
-import { AggregationTemporality, DataPointType, MeterProvider, MetricReader, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, MeterProvider, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSerializer } from '../src/metrics/exposition.js';
 import { createHostReadings } from '../src/metrics/host.js';
-
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
+import { TestReader } from './support/metrics.js';
 
 const providers: MeterProvider[] = [];
 afterEach(async () => {

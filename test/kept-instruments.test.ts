@@ -8,7 +8,7 @@ import {
   AggregationTemporality,
   DataPointType,
   MeterProvider,
-  MetricReader,
+ 
   type DataPoint,
   type Histogram,
   type MetricData,
@@ -18,11 +18,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSerializer } from '../src/metrics/exposition.js';
 import { OVERFLOW_ATTRIBUTES, createKeptMeter } from '../src/metrics/kept.js';
-
-class TestReader extends MetricReader {
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
+import { TestReader } from './support/metrics.js';
 
 const providers: MeterProvider[] = [];
 afterEach(async () => {

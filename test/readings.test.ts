@@ -47,22 +47,6 @@ describe('readings', () => {
     expect(Math.abs(endMs(resourceMetrics, 'nodejs.eventloop.delay.p99') - counterEnd)).toBeLessThan(1_000);
   });
 
-  it('are still read when the measurement hand-over before them throws, with one reported error', async () => {
-    const errors: string[] = [];
-    const gauges = createGaugeProducer({
-      scope: { name: 'p' },
-      gauges: { ...noGauges(), walletsWatched: (observe) => observe(25) },
-      onGaugeError: (name, error) => errors.push(`${name}: ${String(error)}`),
-      beforeCollect: () => {
-        throw new Error('sink broke');
-      },
-    });
-    const { resourceMetrics, errors: collectionErrors } = await gauges.collect();
-    expect(resourceMetrics.scopeMetrics.flatMap((scope) => scope.metrics.map((m) => m.descriptor.name))).toEqual(['monitoring_wallets_watched']);
-    expect(errors).toEqual(['measurement hand-over: Error: sink broke']);
-    expect(collectionErrors).toEqual([]);
-  });
-
   it('leave out a gauge that read nothing, as the SDK leaves out an observable gauge that observed nothing', async () => {
     let watched: number | undefined;
     const gauges = createGaugeProducer({

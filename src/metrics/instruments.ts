@@ -70,16 +70,10 @@ export interface GaugeProducerOptions {
   readonly scope: { readonly name: string; readonly version?: string };
   readonly gauges: Readonly<Record<GaugeKey, GaugeReader>>;
   readonly onGaugeError: (name: string, error: unknown) => void;
-  /**
-   * Runs as each collection starts, before the instruments are read (measurements still pending).
-   * The kept instruments' producers (./kept.ts) hand the batch over too, before they read, so a
-   * collection has it whichever producer a reader calls first (test/batch.test.ts).
-   */
-  readonly beforeCollect?: () => void;
 }
 
 /** The catalog's gauges as a MetricProducer, given to every reader of the plugin. */
-export function createGaugeProducer({ scope, gauges, onGaugeError, beforeCollect }: GaugeProducerOptions): MetricProducer {
+export function createGaugeProducer({ scope, gauges, onGaugeError }: GaugeProducerOptions): MetricProducer {
   const read = Object.entries(METRICS)
     .filter(([, def]) => def.type === 'gauge')
     .map(([key, def]) => {
@@ -115,12 +109,6 @@ export function createGaugeProducer({ scope, gauges, onGaugeError, beforeCollect
       };
     });
   return readingsProducer(scope, () => {
-    try {
-      beforeCollect?.();
-    } catch (error) {
-      // The hand-over failing must not cost the collection its gauges.
-      onGaugeError('measurement hand-over', error);
-    }
     const endTime = readingTime();
     const metrics: MetricData[] = [];
     for (const gauge of read) {

@@ -86,12 +86,11 @@ export async function startTelemetry({ config, env, version, gauges, tracingAllo
   // Scan, trade and API measurements reach the instruments in batches as each collection starts, off the bot's bursts of work.
   const measurements = new MeasurementBatch((error) => log().warn(`a measurement could not be recorded: ${String(error)}`));
   // The gauges and the heap and event-loop readings, handed to every reader as read (see
-  // metrics/instruments.ts and metrics/runtime.ts); the gauges' producer also hands the batch over.
+  // metrics/instruments.ts and metrics/runtime.ts).
   const gaugeReadings = createGaugeProducer({
     scope: { name: PACKAGE_NAME, version },
     gauges: gaugeReaders(gauges),
     onGaugeError: (name, error) => log().warn(`gauge ${name} could not be read: ${String(error)}`),
-    beforeCollect: measurements.flush,
   });
   const runtimeReadings = createRuntimeProducer(version, () => gauges.eventLoop.last);
   // host-metrics' series, read through a meter of the plugin's (metrics/host.ts) for the readers
