@@ -37,8 +37,11 @@ describe('the /metrics serializer', () => {
     const balance = meter.createUpDownCounter('monitoring_balance');
     const pnl = meter.createObservableGauge('monitoring_daily_pnl_usd');
     let pnlValue = -12.5;
+    // A gauge's series can come and go between scrapes: the lines after it move up or down a place.
+    let extraWallet = false;
     pnl.addCallback((result) => {
       result.observe(pnlValue, { wallet: '…abc123' });
+      if (extraWallet) result.observe(1, { wallet: 'extra' });
       result.observe(Number.POSITIVE_INFINITY, { wallet: 'inf' });
       result.observe(0); // no labels at all
     });
@@ -79,6 +82,12 @@ describe('the /metrics serializer', () => {
     plain.record(1e-9);
     await compare(2);
     await compare(3);
+    extraWallet = true;
+    await compare(4);
+    extraWallet = false;
+    pnlValue = 4;
+    await compare(5);
+    await compare(6);
   });
 
   it("is the plugin's own: the exporter's serializer is only the reference it is compared with", () => {

@@ -36,9 +36,13 @@ interface Metadata {
   readonly type: PrometheusType;
 }
 
+type Scope = ResourceMetrics['scopeMetrics'][number]['scope'];
+
 interface Family {
+  readonly name: string;
   metadata: Metadata | undefined;
-  metrics: { metric: MetricData; scope: ResourceMetrics['scopeMetrics'][number]['scope'] }[];
+  /** Where its metrics are in the collection's metrics, taken flat in order. */
+  members: number[];
 }
 
 const NO_REGISTERED_METRICS = '# no registered metrics';
@@ -139,8 +143,9 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
 
   const plainNames = new WeakMap<MetricData['descriptor'], string | undefined>();
   const suffixedNames = new WeakMap<MetricData['descriptor'], string | undefined>();
-  const families = (resourceMetrics: ResourceMetrics): Map<string, Family> => {
-    const found = new Map<string, Family>([['target_info', { metadata: { help: 'Target metadata', unit: '', type: 'gauge' }, metrics: [] }]]);
+  /** The families of a collection's metrics (given flat, in order), each with the places of its metrics. */
+  const families = (metrics: readonly MetricData[], scopes: readonly Scope[]): Family[] => {
+    const found = new Map<string, Family>([['target_info', { name: 'target_info', metadata: { help: 'Target metadata', unit: '', type: 'gauge' }, members: [] }]]);
     const conflicts = new Set<string>();
     const conflict = (kind: string, name: string, first: string, second: string, selected?: string): void => {
       const key = `${kind}:${name}:${selected ?? ''}`;
@@ -154,29 +159,29 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
           : `Conflicting ${kind} comments for metric "${name}": ${values}; exporting ${JSON.stringify(selected)}.`,
       );
     };
-    for (const { scope, metrics } of resourceMetrics.scopeMetrics) {
-      const names = unitSuffixScopes.has(scope.name) ? suffixedNames : plainNames;
-      for (const metric of metrics) {
-        // The SDK hands over the same descriptor object for an instrument at every collection.
-        let name = names.get(metric.descriptor);
-        if (name === undefined && !names.has(metric.descriptor)) names.set(metric.descriptor, (name = metricName(metric, names === suffixedNames)));
-        if (name === undefined) continue;
-        const type = prometheusType(metric);
-        const family = found.get(name);
-        if (family === undefined) {
-          found.set(name, { metadata: { help: metric.descriptor.description, unit: metric.descriptor.unit, type }, metrics: [{ metric, scope }] });
-        } else if (family.metadata !== undefined) {
-          if (family.metadata.type !== type) {
-            conflict('TYPE', name, family.metadata.type, type);
-            family.metadata = undefined;
-            family.metrics = [];
-          } else family.metrics.push({ metric, scope });
-        }
+    for (let at = 0; at < metrics.length; at++) {
+      const metric = metrics[at]!;
+      const names = unitSuffixScopes.has(scopes[at]!.name) ? suffixedNames : plainNames;
+      // The SDK hands over the same descriptor object for an instrument at every collection.
+      let name = names.get(metric.descriptor);
+      if (name === undefined && !names.has(metric.descriptor)) names.set(metric.descriptor, (name = metricName(metric, names === suffixedNames)));
+      if (name === undefined) continue;
+      const type = prometheusType(metric);
+      const family = found.get(name);
+      if (family === undefined) {
+        found.set(name, { name, metadata: { help: metric.descriptor.description, unit: metric.descriptor.unit, type }, members: [at] });
+      } else if (family.metadata !== undefined) {
+        if (family.metadata.type !== type) {
+          conflict('TYPE', name, family.metadata.type, type);
+          family.metadata = undefined;
+          family.members = [];
+        } else family.members.push(at);
       }
     }
-    for (const [name, { metadata, metrics }] of found) {
+    for (const { name, metadata, members } of found.values()) {
       if (metadata === undefined) continue;
-      for (const { metric } of metrics) {
+      for (const at of members) {
+        const metric = metrics[at]!;
         const { description: help, unit } = metric.descriptor;
         if (help) {
           if (!metadata.help) metadata.help = help;
@@ -189,7 +194,27 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
       }
     }
     previousConflicts = conflicts;
-    return found;
+    return [...found.values()];
+  };
+
+  /**
+   * The families, worked out again only when the collection's metrics are not the ones of the last
+   * (the same descriptor and scope objects, in the same order, of the same types): the SDK and the
+   * plugin's producers hand over the same two objects for an instrument at every collection.
+   */
+  let plan: { readonly keys: unknown[]; readonly families: Family[] } | undefined;
+  const familiesOf = (metrics: readonly MetricData[], scopes: readonly Scope[]): Family[] => {
+    const keys = plan?.keys;
+    let same = keys !== undefined && keys.length === metrics.length * 3;
+    for (let at = 0; same && at < metrics.length; at++) {
+      const metric = metrics[at]!;
+      same = keys![at * 3] === metric.descriptor && keys![at * 3 + 1] === scopes[at] && keys![at * 3 + 2] === prometheusType(metric);
+    }
+    if (same) return plan!.families;
+    const next: unknown[] = [];
+    for (let at = 0; at < metrics.length; at++) next.push(metrics[at]!.descriptor, scopes[at], prometheusType(metrics[at]!));
+    plan = { keys: next, families: families(metrics, scopes) };
+    return plan.families;
   };
 
   // Attributes objects of live series; a series that goes away takes its entry with it. An object
@@ -211,39 +236,52 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
     return text;
   };
 
-  // A series' lines, kept while its value stays: on a scrape a second most series have not moved
-  // (an idle counter, a status gauge, a histogram no scan reached), and their text is reused as it
-  // was. Keyed by the series' attributes object, then its family and scope labels (the scope text is
-  // one kept string per scope, so the key costs no concatenation).
-  type Kept = { value: number; sum: number | undefined; text: string };
-  const kept = new WeakMap<Attributes, Map<string, Map<string, Kept>>>();
-  const keptFor = (attributes: Attributes, name: string, scope: string): Map<string, Kept> => {
-    let byName = kept.get(attributes);
-    if (byName === undefined) kept.set(attributes, (byName = new Map()));
-    let byScope = byName.get(name);
-    if (byScope === undefined) byName.set(name, (byScope = new Map()));
-    return byScope;
-  };
-
-  const singular = (name: string, point: DataPoint<number>, scope: string): string => {
-    const cache = keptFor(point.attributes, name, scope);
-    const before = cache.get(scope);
-    if (before !== undefined && Object.is(before.value, point.value)) return before.text;
-    const text = `${name}${labelSet(own(point.attributes), scope)} ${valueText(point.value)}\n`;
-    cache.set(scope, { value: point.value, sum: undefined, text });
-    return text;
-  };
-
-  /** A histogram's lines, reused while its count and sum stay (cumulative buckets cannot move without them); OpenMetrics' carry exemplars and are always written. */
-  const histogram = (name: string, point: DataPoint<Histogram>, scope: string, exemplars: readonly (Exemplar | undefined)[] | undefined, om: boolean): string => {
-    if (om) return histogramText(name, point, scope, exemplars, om);
-    const cache = keptFor(point.attributes, name, scope);
-    const before = cache.get(scope);
-    const { count, sum } = point.value;
-    if (before !== undefined && before.value === count && Object.is(before.sum, sum)) return before.text;
-    const text = histogramText(name, point, scope, undefined, false);
-    cache.set(scope, { value: count, sum, text });
-    return text;
+  /**
+   * A metric's lines, kept while its points stay: on a scrape a second most series have not moved
+   * (an idle counter, a status gauge, a histogram no scan reached), and their text is reused as it
+   * was — a series' line while its attributes object and value stay (a histogram's: its count and
+   * sum, which cumulative buckets cannot move without), and the metric's whole text while all of
+   * them do. Compared by place, not looked up: a producer hands over its series in the same order
+   * at each collection, and a series that comes or goes only costs the lines after it one rewrite.
+   * Keyed by the descriptor, which the SDK and the plugin's producers keep for an instrument.
+   */
+  interface MetricLines {
+    readonly name: string;
+    readonly scope: string;
+    readonly attributes: Attributes[];
+    readonly values: (number | undefined)[];
+    readonly sums: (number | undefined)[];
+    readonly lines: string[];
+    text: string;
+  }
+  const metricLines = new WeakMap<MetricData['descriptor'], MetricLines>();
+  const metricText = (name: string, metric: MetricData, scope: string): string => {
+    let kept = metricLines.get(metric.descriptor);
+    if (kept === undefined || kept.name !== name || kept.scope !== scope) {
+      metricLines.set(metric.descriptor, (kept = { name, scope, attributes: [], values: [], sums: [], lines: [], text: '' }));
+    }
+    const { attributes, values, sums, lines } = kept;
+    const points = metric.dataPoints;
+    const histogram = metric.dataPointType === DataPointType.HISTOGRAM;
+    let changed = points.length !== lines.length;
+    for (let at = 0; at < points.length; at++) {
+      const point = points[at]!;
+      const value = histogram ? (point as DataPoint<Histogram>).value.count : (point as DataPoint<number>).value;
+      const sum = histogram ? (point as DataPoint<Histogram>).value.sum : undefined;
+      if (attributes[at] === point.attributes && Object.is(values[at], value) && Object.is(sums[at], sum)) continue;
+      changed = true;
+      attributes[at] = point.attributes;
+      values[at] = value;
+      sums[at] = sum;
+      lines[at] = histogram
+        ? histogramText(name, point as DataPoint<Histogram>, scope, undefined, false)
+        : `${name}${labelSet(own(point.attributes), scope)} ${valueText((point as DataPoint<number>).value)}\n`;
+    }
+    if (changed) {
+      attributes.length = values.length = sums.length = lines.length = points.length;
+      kept.text = lines.join('');
+    }
+    return kept.text;
   };
 
   const histogramText = (name: string, point: DataPoint<Histogram>, scope: string, exemplars: readonly (Exemplar | undefined)[] | undefined, om: boolean): string => {
@@ -314,34 +352,47 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
     return text;
   };
 
+  // The resource's labels: the SDK hands over the same attributes object at every collection.
+  const resourceLabels = new WeakMap<Attributes, string>();
+  const targetLabels = (attributes: Attributes): string => {
+    let text = resourceLabels.get(attributes);
+    if (text === undefined) resourceLabels.set(attributes, (text = labelSet(labelText(attributes), '')));
+    return text;
+  };
+
   return {
     serialize(resourceMetrics, format = 'prometheus') {
       const om = format === 'openmetrics';
       const head = om ? openMetricsHeader : header;
+      const metrics: MetricData[] = [];
+      const scopes: Scope[] = [];
+      for (const { scope, metrics: ofScope } of resourceMetrics.scopeMetrics) {
+        for (const metric of ofScope) {
+          metrics.push(metric);
+          scopes.push(scope);
+        }
+      }
       // Kept texts joined once at the end: no intermediate string per family or line.
       const parts: string[] = [];
       let resource = '';
-      for (const [name, family] of families(resourceMetrics)) {
-        const { metadata } = family;
+      for (const { name, metadata, members } of familiesOf(metrics, scopes)) {
         if (metadata === undefined) continue;
-        let writeMetadata = true;
         if (name === 'target_info') {
-          const labels = labelSet(labelText(resourceMetrics.resource.attributes), '');
-          resource = `${head(name, metadata)}${`target_info${labels} 1`}\n`;
-          writeMetadata = false;
+          resource = `${head(name, metadata)}target_info${targetLabels(resourceMetrics.resource.attributes)} 1\n`;
+          continue;
         }
-        for (const { metric, scope } of family.metrics) {
-          const scopeLabels = scopeText(scope);
-          // The family's header, once, before its first metric.
-          if (writeMetadata) parts.push(head(name, metadata));
-          writeMetadata = false;
-          if (metric.dataPointType === DataPointType.HISTOGRAM) {
-            for (const point of metric.dataPoints) {
-              const exemplars = om ? options.exemplars?.of(metric.descriptor.name, point.attributes) : undefined;
-              parts.push(histogram(name, point, scopeLabels, exemplars, om));
+        // The family's header, once, before its first metric.
+        if (members.length > 0) parts.push(head(name, metadata));
+        for (const at of members) {
+          const metric = metrics[at]!;
+          const scopeLabels = scopeText(scopes[at]!);
+          if (metric.dataPointType === DataPointType.HISTOGRAM && om) {
+            // OpenMetrics' buckets carry exemplars, which move without the counts: always written.
+            for (const point of metric.dataPoints as DataPoint<Histogram>[]) {
+              parts.push(histogramText(name, point, scopeLabels, options.exemplars?.of(metric.descriptor.name, point.attributes), om));
             }
-          } else if (metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
-            for (const point of metric.dataPoints) parts.push(singular(name, point, scopeLabels));
+          } else if (metric.dataPointType === DataPointType.HISTOGRAM || metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
+            parts.push(metricText(name, metric, scopeLabels));
           } else {
             diag.error(`Unrecognizable DataPointType: ${metric.dataPointType} for metric "${name}"`);
           }
