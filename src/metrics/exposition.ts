@@ -268,7 +268,8 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
       const point = points[at]!;
       const value = histogram ? (point as DataPoint<Histogram>).value.count : (point as DataPoint<number>).value;
       const sum = histogram ? (point as DataPoint<Histogram>).value.sum : undefined;
-      if (attributes[at] === point.attributes && Object.is(values[at], value) && Object.is(sums[at], sum)) continue;
+      // === (NaN is only ever rewritten; 0 and -0 write the same text).
+      if (attributes[at] === point.attributes && values[at] === value && sums[at] === sum) continue;
       changed = true;
       attributes[at] = point.attributes;
       values[at] = value;
