@@ -101,6 +101,39 @@ describe('OpenMetrics 1.0', () => {
     );
   });
 
+  it('writes, scrape after scrape, what a serializer with nothing kept writes, as counts and exemplars move, in both formats in turn', async () => {
+    const reader = new TestReader();
+    provider = new MeterProvider({ resource: resourceFromAttributes({ 'service.name': 'bot' }), readers: [reader] });
+    const meter = provider.getMeter('polymarket-bot-monitoring', '1.0.0');
+    const name = 'monitoring_wallet_scan_duration_seconds';
+    const scans = meter.createHistogram(name, { unit: 's', advice: { explicitBucketBoundaries: BOUNDS } });
+    const exemplars = new Exemplars({ [name]: BOUNDS });
+    const warm = createSerializer({ exemplars });
+    const ok = { outcome: 'success' };
+    const failed = { outcome: 'error' };
+    const scrape = async (step: string) => {
+      const { resourceMetrics } = await reader.collect();
+      for (const format of ['openmetrics', 'prometheus'] as const) {
+        expect(warm.serialize(resourceMetrics, format), `${step}, ${format}`).toBe(createSerializer({ exemplars }).serialize(resourceMetrics, format));
+      }
+      return warm.serialize(resourceMetrics, 'openmetrics');
+    };
+    scans.record(0.05, ok);
+    scans.record(2, failed);
+    await scrape('first');
+    // Only the exemplar of a bucket moves (a later scan in a sampled span): the count stays.
+    exemplars.offer(name, ok, 0.07, span(7), 1_700_000_007_000);
+    expect(await scrape('new exemplar, same counts')).toContain(`trace_id="${span(7).traceId}"`);
+    scans.record(0.5, ok);
+    exemplars.offer(name, { outcome: 'success' }, 0.5, span(8), 1_700_000_008_000);
+    await scrape('new measurement and exemplar');
+    await scrape('nothing new');
+    exemplars.offer(name, ok, 0.06, span(10), 1_700_000_010_000);
+    expect(await scrape('another exemplar for a series that has some')).toContain(`trace_id="${span(10).traceId}"`);
+    exemplars.offer(name, failed, 2, span(9), 1_700_000_009_000);
+    expect(await scrape('the other series')).toContain(`trace_id="${span(9).traceId}"`);
+  });
+
   it('leaves the classic format without exemplars, # EOF or the OpenMetrics names', async () => {
     const { resourceMetrics, exemplars } = await collect();
     const text = createSerializer({ exemplars }).serialize(resourceMetrics);

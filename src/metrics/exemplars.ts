@@ -55,12 +55,16 @@ export class Exemplars {
     let bucket = 0;
     while (bucket < boundaries.length && value > boundaries[bucket]!) bucket++;
     const key = seriesKey(attributes);
-    let slots = histogram.series.get(key);
-    if (slots === undefined) histogram.series.set(key, (slots = new Array<Exemplar | undefined>(boundaries.length + 1)));
+    // A new array at each offer, never one changed in place: the exposition keeps a series' lines
+    // while the array it was written from is the same one (one array of a few slots per measurement
+    // in a sampled span; none while no trace is exported).
+    const before = histogram.series.get(key);
+    const slots = before === undefined ? new Array<Exemplar | undefined>(boundaries.length + 1) : [...before];
     slots[bucket] = { traceId: span.traceId, spanId: span.spanId, value, timeMs };
+    histogram.series.set(key, slots);
   }
 
-  /** The exemplars of one series, by bucket index (the last is +Inf), or undefined. */
+  /** The exemplars of one series, by bucket index (the last is +Inf), or undefined; the same array until the next offer. */
   of(instrument: string, attributes: Attributes): readonly (Exemplar | undefined)[] | undefined {
     return this.histograms.get(instrument)?.series.get(seriesKey(attributes));
   }

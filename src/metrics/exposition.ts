@@ -240,10 +240,12 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
    * A metric's lines, kept while its points stay: on a scrape a second most series have not moved
    * (an idle counter, a status gauge, a histogram no scan reached), and their text is reused as it
    * was — a series' line while its attributes object and value stay (a histogram's: its count and
-   * sum, which cumulative buckets cannot move without), and the metric's whole text while all of
-   * them do. Compared by place, not looked up: a producer hands over its series in the same order
-   * at each collection, and a series that comes or goes only costs the lines after it one rewrite.
-   * Keyed by the descriptor, which the SDK and the plugin's producers keep for an instrument.
+   * sum, which cumulative buckets cannot move without, and in OpenMetrics its exemplars array,
+   * which ./exemplars.ts replaces at each offer), and the metric's whole text while all of them do.
+   * Compared by place, not looked up: a producer hands over its series in the same order at each
+   * collection, and a series that comes or goes only costs the lines after it one rewrite. Keyed
+   * by the descriptor, which the SDK and the plugin's producers keep for an instrument; one set per
+   * format (OpenMetrics writes a histogram's buckets first, with exemplars).
    */
   interface MetricLines {
     readonly name: string;
@@ -251,35 +253,41 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
     readonly attributes: Attributes[];
     readonly values: (number | undefined)[];
     readonly sums: (number | undefined)[];
+    readonly marks: (readonly (Exemplar | undefined)[] | undefined)[];
     readonly lines: string[];
     text: string;
   }
-  const metricLines = new WeakMap<MetricData['descriptor'], MetricLines>();
-  const metricText = (name: string, metric: MetricData, scope: string): string => {
-    let kept = metricLines.get(metric.descriptor);
+  const metricLines = { prometheus: new WeakMap<MetricData['descriptor'], MetricLines>(), openmetrics: new WeakMap<MetricData['descriptor'], MetricLines>() };
+  const metricText = (name: string, metric: MetricData, scope: string, format: ExpositionFormat): string => {
+    const cache = metricLines[format];
+    let kept = cache.get(metric.descriptor);
     if (kept === undefined || kept.name !== name || kept.scope !== scope) {
-      metricLines.set(metric.descriptor, (kept = { name, scope, attributes: [], values: [], sums: [], lines: [], text: '' }));
+      cache.set(metric.descriptor, (kept = { name, scope, attributes: [], values: [], sums: [], marks: [], lines: [], text: '' }));
     }
-    const { attributes, values, sums, lines } = kept;
+    const { attributes, values, sums, marks, lines } = kept;
     const points = metric.dataPoints;
     const histogram = metric.dataPointType === DataPointType.HISTOGRAM;
+    const om = format === 'openmetrics';
+    const exemplars = om && histogram ? options.exemplars : undefined;
     let changed = points.length !== lines.length;
     for (let at = 0; at < points.length; at++) {
       const point = points[at]!;
       const value = histogram ? (point as DataPoint<Histogram>).value.count : (point as DataPoint<number>).value;
       const sum = histogram ? (point as DataPoint<Histogram>).value.sum : undefined;
+      const mark = exemplars?.of(metric.descriptor.name, point.attributes);
       // === (NaN is only ever rewritten; 0 and -0 write the same text).
-      if (attributes[at] === point.attributes && values[at] === value && sums[at] === sum) continue;
+      if (attributes[at] === point.attributes && values[at] === value && sums[at] === sum && marks[at] === mark) continue;
       changed = true;
       attributes[at] = point.attributes;
       values[at] = value;
       sums[at] = sum;
+      marks[at] = mark;
       lines[at] = histogram
-        ? histogramText(name, point as DataPoint<Histogram>, scope, undefined, false)
+        ? histogramText(name, point as DataPoint<Histogram>, scope, mark, om)
         : `${name}${labelSet(own(point.attributes), scope)} ${valueText((point as DataPoint<number>).value)}\n`;
     }
     if (changed) {
-      attributes.length = values.length = sums.length = lines.length = points.length;
+      attributes.length = values.length = sums.length = marks.length = lines.length = points.length;
       kept.text = lines.join('');
     }
     return kept.text;
@@ -387,13 +395,8 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
         for (const at of members) {
           const metric = metrics[at]!;
           const scopeLabels = scopeText(scopes[at]!);
-          if (metric.dataPointType === DataPointType.HISTOGRAM && om) {
-            // OpenMetrics' buckets carry exemplars, which move without the counts: always written.
-            for (const point of metric.dataPoints as DataPoint<Histogram>[]) {
-              parts.push(histogramText(name, point, scopeLabels, options.exemplars?.of(metric.descriptor.name, point.attributes), om));
-            }
-          } else if (metric.dataPointType === DataPointType.HISTOGRAM || metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
-            parts.push(metricText(name, metric, scopeLabels));
+          if (metric.dataPointType === DataPointType.HISTOGRAM || metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
+            parts.push(metricText(name, metric, scopeLabels, format));
           } else {
             diag.error(`Unrecognizable DataPointType: ${metric.dataPointType} for metric "${name}"`);
           }
