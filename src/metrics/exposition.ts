@@ -255,14 +255,14 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
     readonly sums: (number | undefined)[];
     readonly marks: (readonly (Exemplar | undefined)[] | undefined)[];
     readonly lines: string[];
-    text: string;
+    text: string | undefined;
   }
   const metricLines = { prometheus: new WeakMap<MetricData['descriptor'], MetricLines>(), openmetrics: new WeakMap<MetricData['descriptor'], MetricLines>() };
-  const metricText = (name: string, metric: MetricData, scope: string, format: ExpositionFormat): string => {
+  const writeMetric = (parts: string[], name: string, metric: MetricData, scope: string, format: ExpositionFormat): void => {
     const cache = metricLines[format];
     let kept = cache.get(metric.descriptor);
     if (kept === undefined || kept.name !== name || kept.scope !== scope) {
-      cache.set(metric.descriptor, (kept = { name, scope, attributes: [], values: [], sums: [], marks: [], lines: [], text: '' }));
+      cache.set(metric.descriptor, (kept = { name, scope, attributes: [], values: [], sums: [], marks: [], lines: [], text: undefined }));
     }
     const { attributes, values, sums, marks, lines } = kept;
     const points = metric.dataPoints;
@@ -288,9 +288,11 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
     }
     if (changed) {
       attributes.length = values.length = sums.length = marks.length = lines.length = points.length;
-      kept.text = lines.join('');
-    }
-    return kept.text;
+      // Its lines go into the body as they are; the metric's one text is made only once it has
+      // stayed for a scrape (a metric that moves at every scrape is never joined twice).
+      kept.text = undefined;
+      for (const line of lines) parts.push(line);
+    } else parts.push((kept.text ??= lines.join('')));
   };
 
   const histogramText = (name: string, point: DataPoint<Histogram>, scope: string, exemplars: readonly (Exemplar | undefined)[] | undefined, om: boolean): string => {
@@ -396,7 +398,7 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
           const metric = metrics[at]!;
           const scopeLabels = scopeText(scopes[at]!);
           if (metric.dataPointType === DataPointType.HISTOGRAM || metric.dataPointType === DataPointType.SUM || metric.dataPointType === DataPointType.GAUGE) {
-            parts.push(metricText(name, metric, scopeLabels, format));
+            writeMetric(parts, name, metric, scopeLabels, format);
           } else {
             diag.error(`Unrecognizable DataPointType: ${metric.dataPointType} for metric "${name}"`);
           }
