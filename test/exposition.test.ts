@@ -5,8 +5,9 @@
  */
 import { PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, DataPointType, MeterProvider, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Exemplars } from '../src/metrics/exemplars.js';
 import { createSerializer } from '../src/metrics/exposition.js';
 import { TestReader } from './support/metrics.js';
 
@@ -37,7 +38,7 @@ describe('the /metrics serializer', () => {
     const balance = meter.createUpDownCounter('monitoring_balance');
     const pnl = meter.createObservableGauge('monitoring_daily_pnl_usd');
     let pnlValue = -12.5;
-    // A gauge's series can come and go between scrapes: the lines after it move up or down a place.
+    // A gauge's series added later (the SDK keeps it, last in its order, at its last value).
     let extraWallet = false;
     pnl.addCallback((result) => {
       result.observe(pnlValue, { wallet: '…abc123' });
@@ -92,6 +93,92 @@ describe('the /metrics serializer', () => {
 
   it("is the plugin's own: the exporter's serializer is only the reference it is compared with", () => {
     expect(createSerializer()).not.toBeInstanceOf(PrometheusSerializer);
+  });
+
+  it('writes, after a series leaves the middle of a metric and comes back, what a serializer with nothing kept writes', () => {
+    const scope = { name: 'polymarket-bot-monitoring', version: '1.0.0' };
+    const gauge = { name: 'monitoring_component_status', description: 'Status', unit: '', valueType: 1 };
+    const scans = { name: 'monitoring_wallet_scan_duration_seconds', description: 'Scans', unit: 's', valueType: 1 };
+    const series = ['a', 'b', 'c'].map((component) => ({ component }));
+    const time: [number, number] = [1, 0];
+    const exemplars = new Exemplars({ [scans.name]: [0.1, 1] });
+    exemplars.offer(scans.name, series[1]!, 0.5, { traceId: 'a'.repeat(32), spanId: 'b'.repeat(16), traceFlags: 1 }, 1_700_000_000_000);
+    const collection = (present: number[], value: number): ResourceMetrics => {
+      const points = present.map((i) => ({ startTime: time, endTime: time, attributes: series[i]!, value: value + i }));
+      const histogramPoints = present.map((i) => ({
+        startTime: time,
+        endTime: time,
+        attributes: series[i]!,
+        value: { buckets: { boundaries: [0.1, 1], counts: [i, 1, 0] }, sum: 0.5 + i, count: i + 1 },
+      }));
+      const metrics: MetricData[] = [
+        { descriptor: gauge, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.GAUGE, dataPoints: points },
+        { descriptor: scans, aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPointType: DataPointType.HISTOGRAM, dataPoints: histogramPoints },
+      ];
+      return { resource: resourceFromAttributes({ 'service.name': 'bot' }), scopeMetrics: [{ scope, metrics }] };
+    };
+    const warm = createSerializer({ exemplars });
+    const steps: [string, number[], number][] = [
+      ['all three', [0, 1, 2], 1],
+      ['the same again', [0, 1, 2], 1],
+      ['the middle one gone', [0, 2], 1],
+      ['back', [0, 1, 2], 1],
+      ['the first gone, values moved', [1, 2], 2],
+      ['the same again', [1, 2], 2],
+      ['all three, values back', [0, 1, 2], 1],
+    ];
+    for (const [step, present, value] of steps) {
+      const metrics = collection(present, value);
+      for (const format of ['prometheus', 'openmetrics'] as const) {
+        expect(warm.serialize(metrics, format), `${step}, ${format}`).toBe(createSerializer({ exemplars }).serialize(metrics, format));
+      }
+    }
+  });
+
+  it('never answers with kept text after a series it could not write (a BigInt label fails the scrapes while it is there)', () => {
+    const scope = { name: 'polymarket-bot-monitoring', version: '1.0.0' };
+    const descriptor = { name: 'monitoring_api_consecutive_failures', description: '', unit: '', valueType: 1 };
+    const time: [number, number] = [1, 0];
+    const a = { api: 'clob' };
+    const b = { api: 'gamma' };
+    const odd = { api: 'data', block: 5n as unknown as number };
+    const collection = (points: [Record<string, unknown>, number][]): ResourceMetrics => ({
+      resource: resourceFromAttributes({ 'service.name': 'bot' }),
+      scopeMetrics: [
+        {
+          scope,
+          metrics: [
+            {
+              descriptor,
+              aggregationTemporality: AggregationTemporality.CUMULATIVE,
+              dataPointType: DataPointType.GAUGE,
+              dataPoints: points.map(([attributes, value]) => ({ startTime: time, endTime: time, attributes: attributes as never, value })),
+            },
+          ],
+        },
+      ],
+    });
+    const warm = createSerializer();
+    const fresh = (metrics: ResourceMetrics) => createSerializer().serialize(metrics);
+    for (let i = 0; i < 2; i++) warm.serialize(collection([[a, 1], [b, 0]]));
+    // As a serializer with nothing kept: it fails for as long as the series is there, never answering with old text.
+    expect(() => fresh(collection([[a, 2], [odd, 0]]))).toThrow();
+    expect(() => warm.serialize(collection([[a, 2], [odd, 0]]))).toThrow();
+    expect(() => warm.serialize(collection([[a, 2], [odd, 0]]))).toThrow();
+    for (const points of [[[a, 2], [b, 0]], [[a, 1], [b, 0]], [[a, 2]]] as [Record<string, unknown>, number][][]) {
+      expect(warm.serialize(collection(points))).toBe(fresh(collection(points)));
+    }
+  });
+
+  it('writes a metric of the bot\'s named target_info under the resource\'s line, as the exporter does', async () => {
+    const { reader, meter } = setUp();
+    meter.createObservableGauge('target_info').addCallback((result) => result.observe(1, { extra: 'yes' }));
+    meter.createCounter('monitoring_trades').add(1);
+    const ours = createSerializer();
+    for (let round = 1; round <= 2; round++) {
+      const { resourceMetrics } = await reader.collect();
+      expect(ours.serialize(resourceMetrics), `scrape ${round}`).toBe(new PrometheusSerializer().serialize(resourceMetrics));
+    }
   });
 
   it('builds a series\' label text once, not at every scrape', async () => {

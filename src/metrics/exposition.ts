@@ -217,7 +217,8 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
     return plan.families;
   };
 
-  // Attributes objects of live series; a series that goes away takes its entry with it. An object
+  // Attributes objects of series still held (by a producer, or by a metric's kept lines below until
+  // that metric is next written); a series that goes away takes its entry with it. An object
   // is read once, as it was when first seen: a series keeps one attributes object for its life
   // (the SDK the one it was given, the plugin's kept instruments a frozen copy).
   const ownLabels = new WeakMap<Attributes, string>();
@@ -245,7 +246,10 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
    * Compared by place, not looked up: a producer hands over its series in the same order at each
    * collection, and a series that comes or goes only costs the lines after it one rewrite. Keyed
    * by the descriptor, which the SDK and the plugin's producers keep for an instrument; one set per
-   * format (OpenMetrics writes a histogram's buckets first, with exemplars).
+   * format (OpenMetrics writes a histogram's buckets first, with exemplars). It holds the series last
+   * written of each metric (bounded by the series limits) until the metric is written again.
+   * Cumulative points only, as /metrics' reader asks for: a delta histogram could repeat a count
+   * and sum with other buckets.
    */
   interface MetricLines {
     readonly name: string;
@@ -270,6 +274,8 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
     const om = format === 'openmetrics';
     const exemplars = om && histogram ? options.exemplars : undefined;
     let changed = points.length !== lines.length;
+    // Whatever happens below (a label value that cannot be written throws), no kept text outlives a change.
+    if (changed) kept.text = undefined;
     for (let at = 0; at < points.length; at++) {
       const point = points[at]!;
       const value = histogram ? (point as DataPoint<Histogram>).value.count : (point as DataPoint<number>).value;
@@ -278,19 +284,20 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
       // === (NaN is only ever rewritten; 0 and -0 write the same text).
       if (attributes[at] === point.attributes && values[at] === value && sums[at] === sum && marks[at] === mark) continue;
       changed = true;
+      kept.text = undefined;
+      // The line first, then what it was written from: a line that could not be written is not taken as written.
+      lines[at] = histogram
+        ? histogramText(name, point as DataPoint<Histogram>, scope, mark, om)
+        : `${name}${labelSet(own(point.attributes), scope)} ${valueText((point as DataPoint<number>).value)}\n`;
       attributes[at] = point.attributes;
       values[at] = value;
       sums[at] = sum;
       marks[at] = mark;
-      lines[at] = histogram
-        ? histogramText(name, point as DataPoint<Histogram>, scope, mark, om)
-        : `${name}${labelSet(own(point.attributes), scope)} ${valueText((point as DataPoint<number>).value)}\n`;
     }
     if (changed) {
       attributes.length = values.length = sums.length = marks.length = lines.length = points.length;
       // Its lines go into the body as they are; the metric's one text is made only once it has
       // stayed for a scrape (a metric that moves at every scrape is never joined twice).
-      kept.text = undefined;
       for (const line of lines) parts.push(line);
     } else parts.push((kept.text ??= lines.join('')));
   };
@@ -388,12 +395,11 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
       let resource = '';
       for (const { name, metadata, members } of familiesOf(metrics, scopes)) {
         if (metadata === undefined) continue;
-        if (name === 'target_info') {
-          resource = `${head(name, metadata)}target_info${targetLabels(resourceMetrics.resource.attributes)} 1\n`;
-          continue;
-        }
+        // target_info's header and line come first; a metric of the bot's named so (as the
+        // exporter writes it) follows under the same header.
+        if (name === 'target_info') resource = `${head(name, metadata)}target_info${targetLabels(resourceMetrics.resource.attributes)} 1\n`;
         // The family's header, once, before its first metric.
-        if (members.length > 0) parts.push(head(name, metadata));
+        else if (members.length > 0) parts.push(head(name, metadata));
         for (const at of members) {
           const metric = metrics[at]!;
           const scopeLabels = scopeText(scopes[at]!);
