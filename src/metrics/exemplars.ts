@@ -38,9 +38,16 @@ export function sampledSpan(span: SpanContext | undefined): SpanContext | undefi
   return span !== undefined && (span.traceFlags & TraceFlags.SAMPLED) !== 0 ? span : undefined;
 }
 
+/** One series' slots (one per bucket, +Inf last), and what was last handed out of them. */
+interface SeriesSlots {
+  readonly slots: (Exemplar | undefined)[];
+  /** A copy made at the first read after an offer: the same array until the next offer. */
+  view: readonly (Exemplar | undefined)[] | undefined;
+}
+
 export class Exemplars {
-  /** Per instrument name: its bucket boundaries, and per series the slots (one per bucket, +Inf last). */
-  private readonly histograms = new Map<string, { boundaries: readonly number[]; series: Map<string, (Exemplar | undefined)[]> }>();
+  /** Per instrument name: its bucket boundaries, and its series' slots. */
+  private readonly histograms = new Map<string, { boundaries: readonly number[]; series: Map<string, SeriesSlots> }>();
 
   constructor(histograms: Readonly<Record<string, readonly number[]>>) {
     for (const [name, boundaries] of Object.entries(histograms)) this.histograms.set(name, { boundaries, series: new Map() });
@@ -55,17 +62,20 @@ export class Exemplars {
     let bucket = 0;
     while (bucket < boundaries.length && value > boundaries[bucket]!) bucket++;
     const key = seriesKey(attributes);
-    // A new array at each offer, never one changed in place: the exposition keeps a series' lines
-    // while the array it was written from is the same one (one array of a few slots per measurement
-    // in a sampled span; none while no trace is exported).
-    const before = histogram.series.get(key);
-    const slots = before === undefined ? new Array<Exemplar | undefined>(boundaries.length + 1) : [...before];
-    slots[bucket] = { traceId: span.traceId, spanId: span.spanId, value, timeMs };
-    histogram.series.set(key, slots);
+    let series = histogram.series.get(key);
+    if (series === undefined) histogram.series.set(key, (series = { slots: new Array<Exemplar | undefined>(boundaries.length + 1), view: undefined }));
+    series.slots[bucket] = { traceId: span.traceId, spanId: span.spanId, value, timeMs };
+    series.view = undefined;
   }
 
-  /** The exemplars of one series, by bucket index (the last is +Inf), or undefined; the same array until the next offer. */
+  /**
+   * The exemplars of one series, by bucket index (the last is +Inf), or undefined: the same array
+   * until an offer changes them (the exposition keeps a series' lines while it is), copied here, at
+   * a collection, rather than at each offer on the bot's call.
+   */
   of(instrument: string, attributes: Attributes): readonly (Exemplar | undefined)[] | undefined {
-    return this.histograms.get(instrument)?.series.get(seriesKey(attributes));
+    const series = this.histograms.get(instrument)?.series.get(seriesKey(attributes));
+    if (series === undefined) return undefined;
+    return (series.view ??= [...series.slots]);
   }
 }

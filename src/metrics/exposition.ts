@@ -242,7 +242,7 @@ export function createSerializer(options: SerializerOptions = {}): Serializer {
    * (an idle counter, a status gauge, a histogram no scan reached), and their text is reused as it
    * was — a series' line while its attributes object and value stay (a histogram's: its count and
    * sum, which cumulative buckets cannot move without, and in OpenMetrics its exemplars array,
-   * which ./exemplars.ts replaces at each offer), and the metric's whole text while all of them do.
+   * which ./exemplars.ts hands out anew after an offer), and the metric's whole text while all of them do.
    * Compared by place, not looked up: a producer hands over its series in the same order at each
    * collection, and a series that comes or goes only costs the lines after it one rewrite. Keyed
    * by the descriptor, which the SDK and the plugin's producers keep for an instrument; one set per
