@@ -10,6 +10,7 @@
  * only for a measurement with a sampled span — none at all while no trace is exported.
  */
 import { TraceFlags, type Attributes, type SpanContext } from '@opentelemetry/api';
+import { seriesKey } from './readings.js';
 
 export interface Exemplar {
   readonly traceId: string;
@@ -19,17 +20,11 @@ export interface Exemplar {
   readonly timeMs: number;
 }
 
-/** A series' identity whatever attributes object carries it: names and values, sorted. */
+/** A series' key (./readings.ts), kept per attributes object: the subscribers hand over one frozen object per series. */
 const seriesKeys = new WeakMap<Attributes, string>();
-export function seriesKey(attributes: Attributes): string {
+function keyOf(attributes: Attributes): string {
   let key = seriesKeys.get(attributes);
-  if (key === undefined) {
-    key = Object.keys(attributes)
-      .sort()
-      .map((name) => `${name}\u0000${String(attributes[name])}`)
-      .join('\u0001');
-    seriesKeys.set(attributes, key);
-  }
+  if (key === undefined) seriesKeys.set(attributes, (key = seriesKey(attributes)));
   return key;
 }
 
@@ -61,7 +56,7 @@ export class Exemplars {
     // The SDK's bucketing: a value equal to a boundary belongs to that boundary's bucket.
     let bucket = 0;
     while (bucket < boundaries.length && value > boundaries[bucket]!) bucket++;
-    const key = seriesKey(attributes);
+    const key = keyOf(attributes);
     let series = histogram.series.get(key);
     if (series === undefined) histogram.series.set(key, (series = { slots: new Array<Exemplar | undefined>(boundaries.length + 1), view: undefined }));
     series.slots[bucket] = { traceId: span.traceId, spanId: span.spanId, value, timeMs };
@@ -74,7 +69,7 @@ export class Exemplars {
    * a collection, rather than at each offer on the bot's call.
    */
   of(instrument: string, attributes: Attributes): readonly (Exemplar | undefined)[] | undefined {
-    const series = this.histograms.get(instrument)?.series.get(seriesKey(attributes));
+    const series = this.histograms.get(instrument)?.series.get(keyOf(attributes));
     if (series === undefined) return undefined;
     return (series.view ??= [...series.slots]);
   }

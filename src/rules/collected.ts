@@ -8,6 +8,7 @@
  * scrapes (with the collections since start standing in while fewer than N minutes have passed).
  */
 import { DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { seriesKey } from '../metrics/readings.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -21,8 +22,6 @@ interface Snapshot {
   /** Metric name → series key → cumulative count (counters: the sum; histograms: the count). */
   readonly totals: ReadonlyMap<string, ReadonlyMap<string, { labels: Labels; total: number }>>;
 }
-
-const seriesKey = (labels: Labels): string => JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));
 
 function labelsOf(attributes: Readonly<Record<string, unknown>>): Labels {
   const labels: Record<string, string> = {};
