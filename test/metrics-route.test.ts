@@ -2,6 +2,7 @@
  * GET /metrics served in steps: the same exposition the exporter's own handler writes, with the
  * bot's work given a turn of the loop between gathering and formatting. Real server on loopback.
  */
+import http from 'node:http';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -37,6 +38,20 @@ afterEach(async () => {
   server = undefined;
   provider = undefined;
 });
+
+/** A GET with node:http, which shows the response's framing headers as they came. */
+function rawGet(url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
 
 async function serve(options: Partial<MetricsRouteOptions> = {}) {
   const exporter = new PrometheusExporter({ preventServerStart: true });
@@ -101,6 +116,26 @@ describe('GET /metrics', () => {
     expect(res.status).toBe(500);
     expect(await res.text()).toBe('metrics collection failed\n');
     expect(errors).toEqual(['metrics collection failed: Error: collection timed out']);
+  });
+
+  it('sends the length of its answer (bytes, not characters) instead of chunking it, for the body and for the 500', async () => {
+    const { exporter, meter, url } = await serve();
+    // Non-ASCII HELP text: its UTF-8 bytes outnumber its characters.
+    meter.createCounter('fills_total', { description: 'Füllungen — ausgeführt' }).add(1);
+    const ok = await rawGet(url);
+    expect(ok.status).toBe(200);
+    expect(ok.headers['transfer-encoding']).toBeUndefined();
+    expect(ok.body.toString('utf8')).toContain('# HELP fills_total Füllungen — ausgeführt');
+    expect(Number(ok.headers['content-length'])).toBe(ok.body.length);
+    expect(ok.body.length).toBeGreaterThan(ok.body.toString('utf8').length);
+
+    await new Promise((resolve) => setTimeout(resolve, MIN_COLLECTION_INTERVAL_MS));
+    vi.spyOn(exporter, 'collect').mockRejectedValue(new Error('collection timed out'));
+    const failed = await rawGet(url);
+    expect(failed.status).toBe(500);
+    expect(failed.headers['transfer-encoding']).toBeUndefined();
+    expect(Number(failed.headers['content-length'])).toBe(failed.body.length);
+    expect(failed.body.toString()).toBe('metrics collection failed\n');
   });
 
   it('serves concurrent scrapes from one collection', async () => {

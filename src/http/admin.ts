@@ -5,7 +5,7 @@
  */
 import type { BreakerState, BreakerTransition } from '../rules/breaker.js';
 import { bearerMatches, unauthorized } from './auth.js';
-import type { Route } from './server.js';
+import { send, type Route } from './server.js';
 
 export const BREAKER_RESET_PATH = '/admin/circuit-breaker/reset';
 
@@ -21,8 +21,7 @@ export function adminRoutes(token: string | undefined, reset: () => BreakerTrans
           return;
         }
         const transition = reset();
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-        res.end(JSON.stringify({ reset: transition !== null, tripped: state().tripped }));
+        send(res, 200, JSON.stringify({ reset: transition !== null, tripped: state().tripped }), { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
       },
     },
   };

@@ -4,6 +4,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
+import { send } from './server.js';
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
@@ -16,8 +17,7 @@ export function bearerMatches(req: http.IncomingMessage, token: string): boolean
 }
 
 export function unauthorized(res: http.ServerResponse): void {
-  res.writeHead(401, { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' });
-  res.end(JSON.stringify({ error: 'unauthorized' }));
+  send(res, 401, JSON.stringify({ error: 'unauthorized' }), { 'content-type': 'application/json; charset=utf-8', 'www-authenticate': 'Bearer' });
 }
 
 /** Wraps a route so that it answers only requests carrying `token` (when one is configured). */

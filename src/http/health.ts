@@ -6,7 +6,7 @@
 import type { Component, ComponentStatus, HealthStatus } from '../core/model.js';
 import { overallStatus, type HealthBoard } from '../state/health-board.js';
 import type { SystemSampler } from '../state/system-sampler.js';
-import { READ_METHODS, type Route } from './server.js';
+import { READ_METHODS, send, type Route } from './server.js';
 
 export interface BreakerSnapshot {
   readonly tripped: boolean;
@@ -96,9 +96,7 @@ export function healthReport(sources: HealthSources): HealthReport {
 }
 
 function json(res: Parameters<Route['handler']>[1], status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(text);
+  send(res, status, JSON.stringify(body), { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
 }
 
 export function healthRoutes(sources: HealthSources): Record<string, Route> {

@@ -11,7 +11,7 @@ import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Exemplars } from '../metrics/exemplars.js';
 import { RUNTIME_SCOPE } from '../metrics/runtime.js';
 import { createSerializer, type ExpositionFormat } from '../metrics/exposition.js';
-import { READ_METHODS, type Route } from './server.js';
+import { READ_METHODS, send, type Route } from './server.js';
 
 /** Prometheus' text exposition format, as Prometheus asks for it. */
 export const EXPOSITION_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -141,11 +141,9 @@ export function metricsRoute(exporter: PrometheusExporter, options: MetricsRoute
         result.bodies.set(format, (body = serializer.serialize(result.metrics, format)));
         options.onServed?.(performance.now() - started);
       }
-      res.writeHead(200, { 'content-type': CONTENT_TYPES[format], vary: 'Accept' });
-      res.end(body);
+      send(res, 200, body, { 'content-type': CONTENT_TYPES[format], vary: 'Accept' });
     } else if (!res.headersSent) {
-      res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end('metrics collection failed\n');
+      send(res, 500, 'metrics collection failed\n');
     }
   };
   return {

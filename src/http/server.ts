@@ -54,9 +54,17 @@ export interface RunningServer {
 /** Read-only endpoints answer these two methods and nothing else. */
 export const READ_METHODS = ['GET', 'HEAD'] as const;
 
-function send(res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
-  res.end(body);
+/**
+ * Answers with the whole body at once, its length in the headers: a scraper can tell a cut-off
+ * answer from a whole one. (Without the length Node chunks the body: headers, chunk size, body
+ * and end marker in a writev.) The body goes as bytes: a string would be joined to the headers'
+ * text and, at the write, copied whole into a new string on the heap — for /metrics 37 KB of
+ * garbage per scrape, where the bytes are one copy outside the heap.
+ */
+export function send(res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
+  const bytes = Buffer.from(body, 'utf8');
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers, 'content-length': bytes.length });
+  res.end(bytes);
 }
 
 /** A client has this long to send a request's headers, on a new or a kept-alive connection. */
