@@ -39,17 +39,18 @@ afterEach(async () => {
   provider = undefined;
 });
 
-/** A GET with node:http, which shows the response's framing headers as they came. */
-function rawGet(url: string): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+/** A request with node:http, which shows the response's framing headers as they came. */
+function rawRequest(url: string, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
   return new Promise((resolve, reject) => {
     http
-      .get(url, { agent: false }, (res) => {
+      .request(url, { method, agent: false }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
         res.on('error', reject);
       })
-      .on('error', reject);
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -118,23 +119,34 @@ describe('GET /metrics', () => {
     expect(errors).toEqual(['metrics collection failed: Error: collection timed out']);
   });
 
-  it('sends the length of its answer (bytes, not characters) instead of chunking it, for the body and for the 500', async () => {
+  it('sends the length of its answer (bytes, not characters) instead of chunking it, for GET, HEAD and the 500', async () => {
     const { exporter, meter, url } = await serve();
     // Non-ASCII HELP text: its UTF-8 bytes outnumber its characters.
     meter.createCounter('fills_total', { description: 'Füllungen — ausgeführt' }).add(1);
-    const ok = await rawGet(url);
+    const ok = await rawRequest(url);
+    // What the answer must be, from the same state: its bytes outnumber its characters.
+    const expected = new PrometheusSerializer().serialize((await exporter.collect()).resourceMetrics);
+    expect(expected).toContain('# HELP fills_total Füllungen — ausgeführt');
+    expect(Buffer.byteLength(expected)).toBeGreaterThan(expected.length);
     expect(ok.status).toBe(200);
     expect(ok.headers['transfer-encoding']).toBeUndefined();
-    expect(ok.body.toString('utf8')).toContain('# HELP fills_total Füllungen — ausgeführt');
-    expect(Number(ok.headers['content-length'])).toBe(ok.body.length);
-    expect(ok.body.length).toBeGreaterThan(ok.body.toString('utf8').length);
+    expect(Number(ok.headers['content-length'])).toBe(Buffer.byteLength(expected));
+    expect(ok.body.toString('utf8')).toBe(expected);
+
+    // HEAD: the same length, no body.
+    await new Promise((resolve) => setTimeout(resolve, MIN_COLLECTION_INTERVAL_MS));
+    const head = await rawRequest(url, 'HEAD');
+    expect(head.status).toBe(200);
+    expect(head.headers['transfer-encoding']).toBeUndefined();
+    expect(Number(head.headers['content-length'])).toBe(Buffer.byteLength(expected));
+    expect(head.body.length).toBe(0);
 
     await new Promise((resolve) => setTimeout(resolve, MIN_COLLECTION_INTERVAL_MS));
     vi.spyOn(exporter, 'collect').mockRejectedValue(new Error('collection timed out'));
-    const failed = await rawGet(url);
+    const failed = await rawRequest(url);
     expect(failed.status).toBe(500);
     expect(failed.headers['transfer-encoding']).toBeUndefined();
-    expect(Number(failed.headers['content-length'])).toBe(failed.body.length);
+    expect(Number(failed.headers['content-length'])).toBe(Buffer.byteLength('metrics collection failed\n'));
     expect(failed.body.toString()).toBe('metrics collection failed\n');
   });
 

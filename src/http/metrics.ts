@@ -72,9 +72,10 @@ export const MIN_COLLECTION_INTERVAL_MS = 900;
 
 /**
  * One collection's answer, shared by every scrape that arrived while it was being made: the body
- * in the format of the scrape that started it, and in the other format once another asks.
+ * in the format of the scrape that started it, and in the other format once another asks — as
+ * bytes, encoded once, which every answer hands to its socket without a copy of its own.
  */
-type Exposition = { readonly ok: true; readonly metrics: ResourceMetrics; readonly bodies: Map<ExpositionFormat, string> } | { readonly ok: false };
+type Exposition = { readonly ok: true; readonly metrics: ResourceMetrics; readonly bodies: Map<ExpositionFormat, Buffer> } | { readonly ok: false };
 
 export function metricsRoute(exporter: PrometheusExporter, options: MetricsRouteOptions): Route {
   // The exporter's defaults: no prefix, no timestamps, target_info and scope labels kept.
@@ -92,7 +93,7 @@ export function metricsRoute(exporter: PrometheusExporter, options: MetricsRoute
       if (errors.length > 0) options.onError(`metrics collection: ${errors.map(String).join('; ')}`);
       await new Promise<void>((resolve) => setImmediate(resolve));
       started = performance.now();
-      const body = serializer.serialize(resourceMetrics, format);
+      const body = Buffer.from(serializer.serialize(resourceMetrics, format), 'utf8');
       busy += performance.now() - started;
       return { ok: true, metrics: resourceMetrics, bodies: new Map([[format, body]]) };
     } catch (error) {
@@ -138,7 +139,7 @@ export function metricsRoute(exporter: PrometheusExporter, options: MetricsRoute
       let body = result.bodies.get(format);
       if (body === undefined) {
         const started = performance.now();
-        result.bodies.set(format, (body = serializer.serialize(result.metrics, format)));
+        result.bodies.set(format, (body = Buffer.from(serializer.serialize(result.metrics, format), 'utf8')));
         options.onServed?.(performance.now() - started);
       }
       send(res, 200, body, { 'content-type': CONTENT_TYPES[format], vary: 'Accept' });

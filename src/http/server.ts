@@ -55,14 +55,15 @@ export interface RunningServer {
 export const READ_METHODS = ['GET', 'HEAD'] as const;
 
 /**
- * Answers with the whole body at once, its length in the headers: a scraper can tell a cut-off
- * answer from a whole one. (Without the length Node chunks the body: headers, chunk size, body
- * and end marker in a writev.) The body goes as bytes: a string would be joined to the headers'
- * text and, at the write, copied whole into a new string on the heap — for /metrics 37 KB of
- * garbage per scrape, where the bytes are one copy outside the heap.
+ * Answers with the whole body at once, its length in the headers, as the exporter's own handler
+ * answers (Node sets the length when `end` writes the headers): with `writeHead` and no length,
+ * Node had framed every answer of these servers in chunks. A string body goes out as bytes: as a
+ * string it would be joined to the headers' text and, at the write, copied whole into a new string
+ * on the heap — for /metrics 37 KB of garbage per scrape. Callers that answer the same body more
+ * than once pass the bytes.
  */
-export function send(res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
-  const bytes = Buffer.from(body, 'utf8');
+export function send(res: http.ServerResponse, status: number, body: string | Buffer, headers: http.OutgoingHttpHeaders = {}): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers, 'content-length': bytes.length });
   res.end(bytes);
 }
