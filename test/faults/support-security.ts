@@ -145,19 +145,43 @@ export function parseResponse(raw: string): Pick<RawExchange, 'status' | 'header
     if (colon > 0) headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
   }
   const payload = end < 0 ? '' : raw.slice(end + 4);
-  return { status: status ? Number(status[1]) : null, headers, body: /chunked/i.test(headers['transfer-encoding'] ?? '') ? dechunk(payload) : payload };
+  return { status: status ? Number(status[1]) : null, headers, body: /chunked/i.test(headers['transfer-encoding'] ?? '') ? dechunk(payload).body : payload };
 }
 
-/** The payload of a chunked body, as far as it arrived. */
-function dechunk(payload: string): string {
-  let out = '';
+/**
+ * Every response in raw bytes from one connection, in order, each cut at the end its framing gives
+ * (Content-Length, or the last chunk): a body need not end in a newline, so the next status line
+ * need not start a line.
+ */
+export function parseResponses(raw: string): Pick<RawExchange, 'status' | 'headers' | 'body'>[] {
+  const responses: Pick<RawExchange, 'status' | 'headers' | 'body'>[] = [];
+  for (let rest = raw; rest.includes('\r\n\r\n'); ) {
+    const response = parseResponse(rest);
+    const payload = rest.slice(rest.indexOf('\r\n\r\n') + 4);
+    if (/chunked/i.test(response.headers['transfer-encoding'] ?? '')) {
+      const { body, length } = dechunk(payload);
+      responses.push({ ...response, body });
+      rest = payload.slice(length);
+    } else {
+      const length = Math.min(payload.length, Number(response.headers['content-length'] ?? payload.length));
+      responses.push({ ...response, body: payload.slice(0, length) });
+      rest = payload.slice(length);
+    }
+  }
+  return responses;
+}
+
+/** The payload of a chunked body, as far as it arrived, and how many bytes of `payload` its framing took. */
+function dechunk(payload: string): { body: string; length: number } {
+  let body = '';
   let at = 0;
   for (;;) {
     const lineEnd = payload.indexOf('\r\n', at);
-    if (lineEnd < 0) return out;
+    if (lineEnd < 0) return { body, length: payload.length };
     const size = Number.parseInt(payload.slice(at, lineEnd), 16);
-    if (!(size > 0)) return out;
-    out += payload.slice(lineEnd + 2, lineEnd + 2 + size);
+    // The last chunk (size 0) and the empty line after it (no trailers are sent).
+    if (!(size > 0)) return { body, length: Math.min(payload.length, lineEnd + 4) };
+    body += payload.slice(lineEnd + 2, lineEnd + 2 + size);
     at = lineEnd + 2 + size + 2;
   }
 }
