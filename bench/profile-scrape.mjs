@@ -6,8 +6,8 @@
 //
 //   npm run build && node bench/profile-scrape.mjs [--variant plugin|nodesdk] [--warmup 30] [--seconds 90] [--interval 1000] [--keep DIR]
 //
-// Two such pairs differ by up to ±0.4 ms in their totals on a 2-core shared VM: read the stages and
-// the large rows, and judge a change of a tenth of a millisecond by the bench's rounds, not by this.
+// Pairs of the same code gave totals of 0.8 to 2.1 ms a scrape on a 2-core shared VM: read the
+// stages and the large rows, and judge a change of a tenth of a millisecond by the bench's rounds.
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
