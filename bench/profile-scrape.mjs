@@ -49,7 +49,8 @@ function fileOf(node) {
   if (!url) return functionName;
   const pkg = /node_modules\/(@[^/]+\/[^/]+|[^/]+)/.exec(url);
   if (pkg) return pkg[1];
-  return url.startsWith('node:') ? url : path.relative(process.cwd(), new URL(url).pathname);
+  // Anything but a file (node:…, an eval's name) as V8 names it.
+  return url.startsWith('file:') ? path.relative(process.cwd(), new URL(url).pathname) : url;
 }
 
 /** Self time by file and inclusive time by stage, in ms per second of the measured window. */
