@@ -3,13 +3,27 @@
  * the last closed window, so a Prometheus scrape never shortens the evaluator's window (and the
  * evaluator never empties what a scrape was about to read).
  *
- * Measured with an unref'd timer that notes how late it fires, not with perf_hooks'
- * monitorEventLoopDelay: that histogram forgets, on reset(), when it last woke, so a block that
- * ended just before a window closed (the cycle's timer ran before the monitor's) was dropped
- * from both windows. Here the window that closes takes whatever lateness is pending at that
- * moment, and the next tick only counts what comes after.
+ * Sampled by Node's own timer (perf_hooks' monitorEventLoopDelay, once a second), not by a
+ * JavaScript timer. Both wake an idle bot, but a wake-up that runs JavaScript costs the bot's loop
+ * more: side by side with the same unmonitored demo bot, a 1 s JavaScript timer (even an empty
+ * one) raised the p95 event-loop delay a 10 ms monitor of the bot's own reads by 2–3 of that
+ * histogram's 8 µs steps, and Node's 1 s timer by 0–1. Node's wake-up costs about 60 µs of CPU,
+ * one that runs JavaScript 110–170 µs (docs/benchmarks.md).
+ *
+ * Node's histogram counts the interval between two of its wake-ups, and reset() forgets when it
+ * last woke: the interval in progress when a window closes would be recorded nowhere, and with
+ * it a stall that ended just before the close (the cycle's timer ran before the monitor's). So
+ * each window has a monitor of its own, started when the previous window closes, and the previous
+ * one runs on through the next window: whatever it records after its own window closed, above
+ * what it had recorded by then (the interval that spanned the close), counts in the next window.
+ * A stall is counted once, in the window in which its end is seen. So two of Node's timers run
+ * at a time, each waking the bot once a second.
+ *
+ * Readings are whole intervals less the period: they resolve what Node's histogram resolves at
+ * one second, about half a millisecond, and a loop that is never late reads about 1 ms (libuv
+ * counts its timers in whole milliseconds).
  */
-import { createHistogram, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type ELDHistogram } from 'node:perf_hooks';
 
 export interface LoopDelayWindow {
   readonly p50: number;
@@ -20,59 +34,72 @@ export interface LoopDelayWindow {
 const NS_PER_MS = 1e6;
 const NS_PER_S = 1e9;
 
+interface Monitor {
+  readonly histogram: ELDHistogram;
+  /** The longest interval it had recorded when its window closed (ns). */
+  maxAtClose: number;
+}
+
 export class EventLoopDelay {
-  private readonly histogram = createHistogram();
+  private readonly resolutionMs: number;
   private window: LoopDelayWindow | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  /** When the pending tick should run (performance.now(), ms). */
-  private due = 0;
+  /** Samples the open window. */
+  private current: Monitor | undefined;
+  /** The closed window's monitor, still running: it alone sees the interval that spanned the close. */
+  private previous: Monitor | undefined;
+  /** How late (s) the one check of the first period ran, until a window takes it. */
+  private firstPeriodLate = 0;
+  private firstPeriod: NodeJS.Timeout | undefined;
 
   /**
-   * 1 s: the delay is how late this tick runs, so a stall shows whole when it is longer than the
-   * period and in part (by chance, up to the period less) when shorter. Each wake-up of an
-   * otherwise idle process costs CPU of its own (measured on a 2-core VM: 0.2–0.45 ms, so a 100 ms
-   * tick alone took 0.2 % of a core and perf_hooks' usual 10–20 ms would take 1 %), and the tick
-   * was the plugin's one timer that woke the bot on its own: at 500 ms it cost about 0.09 % of a
-   * core. A second is what the evaluation needs — 30 readings per default cycle, and the lag alert
-   * (p99 over 100 ms for 5 minutes) is about a loop that stays slow, which every tick sees.
+   * 1 s: the delay is how late Node's timer wakes, so a stall shows whole when it is longer than
+   * the period and in part (by chance, up to the period less) when shorter. A second is what the
+   * evaluation needs — 30 readings per default cycle, and the lag alert (p99 over 100 ms for 5
+   * minutes) is about a loop that stays slow, which every reading sees.
    */
-  constructor(private readonly resolutionMs = 1_000) {
-    this.schedule(performance.now());
+  constructor(resolutionMs = 1_000) {
+    this.resolutionMs = resolutionMs;
+    this.current = this.start();
+    // The first monitor's first interval has no monitor before it, and Node's records nothing
+    // until its second wake-up: a block in the bot's first second (its own start-up work) would
+    // be seen by none. One JavaScript timer, once, covers that period.
+    const due = performance.now() + resolutionMs;
+    this.firstPeriod = setTimeout(() => {
+      this.firstPeriod = undefined;
+      this.firstPeriodLate = Math.max(0, performance.now() - due) / 1000;
+    }, resolutionMs);
+    this.firstPeriod.unref();
   }
 
-  private schedule(from: number): void {
-    this.due = from + this.resolutionMs;
-    this.timer = setTimeout(this.tick, this.resolutionMs);
-    this.timer.unref(); // never what keeps the bot alive
-  }
-
-  private readonly tick = (): void => {
-    const now = performance.now();
-    this.record(now - this.due);
-    this.schedule(now);
-  };
-
-  private record(lateMs: number): void {
-    // A histogram takes integers ≥ 1: an on-time tick counts as 1 ns late.
-    this.histogram.record(Math.max(1, Math.round(lateMs * NS_PER_MS)));
+  private start(): Monitor {
+    // Node's timer is unref'd: it never keeps the bot alive.
+    const histogram = monitorEventLoopDelay({ resolution: this.resolutionMs });
+    histogram.enable();
+    return { histogram, maxAtClose: 0 };
   }
 
   /** Closes the current window and starts the next one. */
   roll(): LoopDelayWindow | undefined {
-    const now = performance.now();
-    // A tick overdue right now (the loop was blocked and this cycle ran first) belongs to the
-    // window that is closing; the tick itself, when it runs, counts only from here.
-    if (now > this.due) {
-      this.record(now - this.due);
-      this.due = now;
-    }
-    const h = this.histogram;
+    const closing = this.current;
+    if (!closing) return this.window;
+    const period = this.resolutionMs * NS_PER_MS;
+    const late = (intervalNs: number): number => Math.max(0, intervalNs - period) / NS_PER_S;
+    const h = closing.histogram;
+    const prev = this.previous?.histogram;
+    // What the monitor before recorded since its window closed, if it went beyond what it had then.
+    const carried = Math.max(prev && prev.max > this.previous!.maxAtClose ? late(prev.max) : 0, this.firstPeriodLate);
+    this.firstPeriodLate = 0;
     // An empty window (the first cycle right after start) keeps the previous reading.
-    if (h.count > 0) {
-      const seconds = (ns: number): number => (ns <= 1 ? 0 : ns / NS_PER_S);
-      this.window = { p50: seconds(h.percentile(50)), p99: seconds(h.percentile(99)), max: seconds(h.max) };
+    if (h.count > 0 || carried > 0) {
+      const p50 = h.count > 0 ? late(h.percentile(50)) : carried;
+      const p99 = Math.max(h.count > 0 ? late(h.percentile(99)) : 0, carried);
+      const max = Math.max(h.count > 0 ? late(h.max) : 0, carried);
+      this.window = { p50, p99, max };
     }
-    h.reset();
+    prev?.disable();
+    closing.maxAtClose = h.count > 0 ? h.max : 0;
+    this.previous = closing;
+    this.current = this.start();
     return this.window;
   }
 
@@ -81,7 +108,10 @@ export class EventLoopDelay {
   }
 
   stop(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    clearTimeout(this.firstPeriod);
+    this.current?.histogram.disable();
+    this.previous?.histogram.disable();
+    this.current = undefined;
+    this.previous = undefined;
   }
 }
