@@ -59,6 +59,23 @@ describe('EventLoopDelay', () => {
     expect(w.max).toBeLessThan(1);
   });
 
+  it('a stall shorter than the last window\'s longest, in the new monitor\'s first period, is still counted', async () => {
+    eld = new EventLoopDelay(50);
+    await sleep(200);
+    eld.roll();
+    await sleep(100);
+    block(400);
+    await sleep(100);
+    expect(eld.roll()!.max).toBeGreaterThan(0.3);
+    // Right after the close: the new monitor's first wake-up records nothing, and the one before
+    // records less than its own longest; it is the sum of what it recorded that shows the stall.
+    block(150);
+    await sleep(300);
+    const next = eld.roll()!;
+    expect(next.max).toBeGreaterThan(0.08);
+    expect(next.max).toBeLessThan(0.3);
+  });
+
   it('reports nothing before anything was measured, then the delay over the period', async () => {
     eld = new EventLoopDelay(20);
     expect(eld.roll()).toBeUndefined();
@@ -66,19 +83,19 @@ describe('EventLoopDelay', () => {
     await sleep(200);
     const quiet = eld.roll()!;
     // A timer that ran on time reads the loop's timer granularity (about a millisecond), not the 20 ms period.
-    expect(quiet.p50).toBeGreaterThanOrEqual(0);
-    expect(quiet.p50).toBeLessThan(0.01);
+    expect(quiet.p50).toBeLessThan(0.05);
     expect(eld.last).toBe(quiet);
   });
 
-  it('never keeps the process alive: one with only the monitor, never stopped, exits', async () => {
+  it('never keeps the process alive: one with only the monitor, never stopped, exits at once', async () => {
     const { spawnSync } = await import('node:child_process');
     const { fileURLToPath } = await import('node:url');
     const module = fileURLToPath(new URL('../src/state/event-loop.ts', import.meta.url));
-    const script = `import { EventLoopDelay } from ${JSON.stringify(module)}; const e = new EventLoopDelay(10); e.roll(); setTimeout(() => e.roll(), 50);`;
+    // A 5 s period and a roll: the one-shot timers (first period, retiring) are due seconds away.
+    const script = `import { EventLoopDelay } from ${JSON.stringify(module)}; new EventLoopDelay(5000).roll();`;
+    const started = performance.now();
     const run = spawnSync(process.execPath, ['--experimental-strip-types', '--input-type=module', '-e', script], { timeout: 10_000 });
-    // Node's timers are unref'd: the process ends once its own work is done, rolled or not.
     expect(run.status).toBe(0);
-    expect(run.signal).toBeNull();
+    expect(performance.now() - started).toBeLessThan(3_000);
   });
 });

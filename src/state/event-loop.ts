@@ -14,10 +14,11 @@
  * last woke: the interval in progress when a window closes would be recorded nowhere, and with
  * it a stall that ended just before the close (the cycle's timer ran before the monitor's). So
  * each window has a monitor of its own, started when the previous window closes, and the previous
- * one runs on through the next window: whatever it records after its own window closed, above
- * what it had recorded by then (the interval that spanned the close), counts in the next window.
- * A stall is counted once, in the window in which its end is seen. So two of Node's timers run
- * at a time, each waking the bot once a second.
+ * one runs on for two periods and a half — past its own next wake-up and the new one's first,
+ * which records nothing — then one JavaScript timer (once per window) retires it: what it recorded
+ * after its window closed counts in the new window. A stall is counted once, in the window in
+ * which its end is seen; a second JavaScript timer, once at start, covers the first period, which
+ * has no monitor before it.
  *
  * Readings are whole intervals less the period: they resolve what Node's histogram resolves at
  * one second, about half a millisecond, and a loop that is never late reads about 1 ms (libuv
@@ -36,20 +37,29 @@ const NS_PER_S = 1e9;
 
 interface Monitor {
   readonly histogram: ELDHistogram;
-  /** The longest interval it had recorded when its window closed (ns). */
+  /** When its window closed: how many intervals it had recorded, their sum, longest and median (ns). */
+  countAtClose: number;
+  sumAtClose: number;
   maxAtClose: number;
+  p50AtClose: number;
 }
+
+/** A monitor is retired this many periods after its window closed. */
+const OVERLAP_PERIODS = 2.5;
+/** Below this many readings, a window's p99 is its maximum (so a carried reading counts in both). */
+const P99_SAMPLES = 100;
 
 export class EventLoopDelay {
   private readonly resolutionMs: number;
   private window: LoopDelayWindow | undefined;
   /** Samples the open window. */
   private current: Monitor | undefined;
-  /** The closed window's monitor, still running: it alone sees the interval that spanned the close. */
+  /** The closed window's monitor, until retired: it alone sees the interval that spanned the close. */
   private previous: Monitor | undefined;
-  /** How late (s) the one check of the first period ran, until a window takes it. */
-  private firstPeriodLate = 0;
+  private retiring: NodeJS.Timeout | undefined;
   private firstPeriod: NodeJS.Timeout | undefined;
+  /** Readings (s late) taken outside the open window's monitor, for the open window. */
+  private carried: number | undefined;
 
   /**
    * 1 s: the delay is how late Node's timer wakes, so a stall shows whole when it is longer than
@@ -60,13 +70,12 @@ export class EventLoopDelay {
   constructor(resolutionMs = 1_000) {
     this.resolutionMs = resolutionMs;
     this.current = this.start();
-    // The first monitor's first interval has no monitor before it, and Node's records nothing
-    // until its second wake-up: a block in the bot's first second (its own start-up work) would
-    // be seen by none. One JavaScript timer, once, covers that period.
+    // Node's first wake-up records nothing: a block in the bot's first period (its own start-up
+    // work) would be seen by no monitor. This timer's lateness is that period's one reading.
     const due = performance.now() + resolutionMs;
     this.firstPeriod = setTimeout(() => {
       this.firstPeriod = undefined;
-      this.firstPeriodLate = Math.max(0, performance.now() - due) / 1000;
+      this.carry(Math.max(0, performance.now() - due) / 1000);
     }, resolutionMs);
     this.firstPeriod.unref();
   }
@@ -75,30 +84,66 @@ export class EventLoopDelay {
     // Node's timer is unref'd: it never keeps the bot alive.
     const histogram = monitorEventLoopDelay({ resolution: this.resolutionMs });
     histogram.enable();
-    return { histogram, maxAtClose: 0 };
+    return { histogram, countAtClose: 0, sumAtClose: 0, maxAtClose: 0, p50AtClose: 0 };
   }
+
+  private late(intervalNs: number): number {
+    return Math.max(0, intervalNs - this.resolutionMs * NS_PER_MS) / NS_PER_S;
+  }
+
+  private carry(seconds: number): void {
+    this.carried = Math.max(this.carried ?? 0, seconds);
+  }
+
+  /**
+   * Stops the closed window's monitor and carries what it recorded since the close: its longest
+   * interval when that is longer than any before the close, else — a stall shorter than the
+   * window's longest, its intervals all below that maximum — their total lateness, less a usual
+   * interval's (the window's median) for each but one.
+   */
+  private readonly retire = (): void => {
+    clearTimeout(this.retiring);
+    this.retiring = undefined;
+    const m = this.previous;
+    if (!m) return;
+    this.previous = undefined;
+    const h = m.histogram;
+    h.disable();
+    const n = h.count - m.countAtClose;
+    if (n <= 0) return;
+    if (h.max > m.maxAtClose) {
+      this.carry(this.late(h.max));
+      return;
+    }
+    const sumOfLate = h.mean * h.count - m.sumAtClose - n * this.resolutionMs * NS_PER_MS;
+    this.carry(Math.max(0, sumOfLate - (n - 1) * m.p50AtClose) / NS_PER_S);
+  };
 
   /** Closes the current window and starts the next one. */
   roll(): LoopDelayWindow | undefined {
     const closing = this.current;
     if (!closing) return this.window;
-    const period = this.resolutionMs * NS_PER_MS;
-    const late = (intervalNs: number): number => Math.max(0, intervalNs - period) / NS_PER_S;
+    // Cycles closer together than the overlap (the first two): the monitor before is retired now.
+    this.retire();
     const h = closing.histogram;
-    const prev = this.previous?.histogram;
-    // What the monitor before recorded since its window closed, if it went beyond what it had then.
-    const carried = Math.max(prev && prev.max > this.previous!.maxAtClose ? late(prev.max) : 0, this.firstPeriodLate);
-    this.firstPeriodLate = 0;
-    // An empty window (the first cycle right after start) keeps the previous reading.
-    if (h.count > 0 || carried > 0) {
-      const p50 = h.count > 0 ? late(h.percentile(50)) : carried;
-      const p99 = Math.max(h.count > 0 ? late(h.percentile(99)) : 0, carried);
-      const max = Math.max(h.count > 0 ? late(h.max) : 0, carried);
-      this.window = { p50, p99, max };
+    const n = h.count;
+    const carried = this.carried;
+    this.carried = undefined;
+    // An empty window (a cycle right after start) keeps the previous reading.
+    if (n > 0 || carried !== undefined) {
+      const c = carried ?? 0;
+      const p50 = n > 0 ? this.late(h.percentile(50)) : c;
+      const p99 = n > 0 ? this.late(h.percentile(99)) : c;
+      const max = n > 0 ? this.late(h.max) : c;
+      this.window = { p50, p99: n + 1 < P99_SAMPLES ? Math.max(p99, c) : p99, max: Math.max(max, c) };
     }
-    prev?.disable();
-    closing.maxAtClose = h.count > 0 ? h.max : 0;
+    closing.countAtClose = n;
+    closing.sumAtClose = n > 0 ? h.mean * n : 0;
+    closing.maxAtClose = n > 0 ? h.max : 0;
+    closing.p50AtClose = n > 0 ? Math.max(0, h.percentile(50) - this.resolutionMs * NS_PER_MS) : 0;
     this.previous = closing;
+    this.retiring = setTimeout(this.retire, OVERLAP_PERIODS * this.resolutionMs);
+    this.retiring.unref();
     this.current = this.start();
     return this.window;
   }
@@ -109,6 +154,7 @@ export class EventLoopDelay {
 
   stop(): void {
     clearTimeout(this.firstPeriod);
+    clearTimeout(this.retiring);
     this.current?.histogram.disable();
     this.previous?.histogram.disable();
     this.current = undefined;

@@ -90,9 +90,9 @@ describe('Telegram that never answers', () => {
     });
     await telegram.waitFor((messages) => messages.length > 0, 'a first request to hang');
 
-    // The first periodic cycle (the third: Node's 1 s timer gives its first reading at its second
-    // wake-up, after the second cycle) measures the event loop over a window spent with that request
-    // hanging, and the daily-loss warning is raised on top of the trade notices already stuck.
+    // The first periodic cycle (the third; the second, 1 s after start, has the first second's one
+    // reading) measures the event loop over a window spent with that request hanging, and the
+    // daily-loss warning is raised on top of the trade notices already stuck.
     const samples = await scrapeUntil(scrape, (s) => cyclesRun(s) >= 3, 'the third evaluation cycle', 15_000);
     const p99 = value(samples, 'monitoring_eventloop_delay_p99_seconds');
     expect(p99).toBeDefined();

@@ -93,7 +93,7 @@ describe('demo bot with the preload', () => {
     let samples: ReturnType<typeof parseExposition> = [];
     const missing = () =>
       METRIC_LIST.filter((def) => !samples.some((s) => s.name === (def.type === 'histogram' ? `${def.name}_count` : def.name))).map((d) => d.name);
-    // Event-loop gauges appear after the first periodic cycle (5 s); trades are random: poll, bounded.
+    // Event-loop gauges appear after the second cycle (5 s); trades are random: poll, bounded.
     for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
       samples = parseExposition((await get(url)).body);
       if (missing().length === 0) break;

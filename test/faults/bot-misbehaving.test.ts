@@ -333,7 +333,7 @@ console.log('bot ready');
     const shownAfter = Date.now() - unblockedAt;
     console.log(`blocked loop: monitoring_eventloop_delay_max_seconds = ${max.toFixed(3)} s, shown ${shownAfter} ms after the block ended (p99 ${value(samples, 'monitoring_eventloop_delay_p99_seconds')?.toFixed(3)} s)`);
     // How late the monitor's 1 s timer ran: the block, less up to one period (the part of the
-    // block before the tick was due), so 1–2 s for a 2 s block.
+    // block before the timer was due), so 1–2 s for a 2 s block.
     expect(max).toBeGreaterThan(0.95);
     expect(max).toBeLessThan(2.6);
     expect(shownAfter).toBeLessThan(5_000 + 1_000); // at the next cycle

@@ -420,7 +420,7 @@ export class Watcher {
         const seen = total(samples, 'monitoring_health_checks_total');
         const p99 = value(samples, 'monitoring_eventloop_delay_p99_seconds');
         const max = value(samples, 'monitoring_eventloop_delay_max_seconds');
-        // The first cycles run on empty windows (Node's 1 s timer reads from its second wake-up): the gauge exists from the first periodic cycle on.
+        // The first cycle runs at start, on an empty window: the gauge exists from the second on.
         if (seen > cycles && seen >= 2 && p99 !== undefined && max !== undefined) {
           this.windows.push({ cycle: seen, p99, max, at: Date.now() });
         }
