@@ -18,7 +18,8 @@
  * which records nothing — then one JavaScript timer (once per window) retires it: what it recorded
  * after its window closed counts in the new window. A stall is counted once, in the window in
  * which its end is seen; a second JavaScript timer, once at start, covers the first period, which
- * has no monitor before it.
+ * has no monitor before it, and a monitor that has recorded nothing by its window's close (the
+ * first two cycles, a second apart) stays the open window's.
  *
  * Readings are whole intervals less the period: they resolve what Node's histogram resolves at
  * one second, about half a millisecond, and a loop that is never late reads about 1 ms (libuv
@@ -46,8 +47,8 @@ interface Monitor {
 
 /** A monitor is retired this many periods after its window closed. */
 const OVERLAP_PERIODS = 2.5;
-/** Below this many readings, a window's p99 is its maximum (so a carried reading counts in both). */
-const P99_SAMPLES = 100;
+/** Up to this many readings, a window's p99 is its maximum (HdrHistogram's p99 is the reading at 0.99 n, rounded), so a carried reading counts in both. */
+const P99_IS_MAX_UP_TO = 50;
 
 export class EventLoopDelay {
   private readonly resolutionMs: number;
@@ -57,6 +58,7 @@ export class EventLoopDelay {
   /** The closed window's monitor, until retired: it alone sees the interval that spanned the close. */
   private previous: Monitor | undefined;
   private retiring: NodeJS.Timeout | undefined;
+  private retiringNow: NodeJS.Immediate | undefined;
   private firstPeriod: NodeJS.Timeout | undefined;
   /** Readings (s late) taken outside the open window's monitor, for the open window. */
   private carried: number | undefined;
@@ -103,7 +105,9 @@ export class EventLoopDelay {
    */
   private readonly retire = (): void => {
     clearTimeout(this.retiring);
+    clearImmediate(this.retiringNow);
     this.retiring = undefined;
+    this.retiringNow = undefined;
     const m = this.previous;
     if (!m) return;
     this.previous = undefined;
@@ -116,33 +120,45 @@ export class EventLoopDelay {
       return;
     }
     const sumOfLate = h.mean * h.count - m.sumAtClose - n * this.resolutionMs * NS_PER_MS;
-    this.carry(Math.max(0, sumOfLate - (n - 1) * m.p50AtClose) / NS_PER_S);
+    // No longer than its longest before the close: none of these intervals was longer.
+    this.carry(Math.min(Math.max(0, sumOfLate - (n - 1) * m.p50AtClose) / NS_PER_S, this.late(m.maxAtClose)));
   };
 
   /** Closes the current window and starts the next one. */
   roll(): LoopDelayWindow | undefined {
     const closing = this.current;
     if (!closing) return this.window;
-    // Cycles closer together than the overlap (the first two): the monitor before is retired now.
+    // Cycles closer together than the overlap (forced ones): the monitor before is retired now.
     this.retire();
     const h = closing.histogram;
     const n = h.count;
     const carried = this.carried;
     this.carried = undefined;
-    // An empty window (a cycle right after start) keeps the previous reading.
-    if (n > 0 || carried !== undefined) {
-      const c = carried ?? 0;
-      const p50 = n > 0 ? this.late(h.percentile(50)) : c;
-      const p99 = n > 0 ? this.late(h.percentile(99)) : c;
-      const max = n > 0 ? this.late(h.max) : c;
-      this.window = { p50, p99: n + 1 < P99_SAMPLES ? Math.max(p99, c) : p99, max: Math.max(max, c) };
+    if (n === 0) {
+      // Its first wake-up is still to come (the first two cycles, a second apart): it stays the
+      // open window's monitor, so no window's start falls in an interval no monitor records.
+      if (carried !== undefined) this.window = { p50: carried, p99: carried, max: carried };
+      return this.window;
     }
+    const c = carried ?? 0;
+    const p99 = this.late(h.percentile(99));
+    this.window = {
+      p50: this.late(h.percentile(50)),
+      p99: n + 1 <= P99_IS_MAX_UP_TO ? Math.max(p99, c) : p99,
+      max: Math.max(this.late(h.max), c),
+    };
     closing.countAtClose = n;
-    closing.sumAtClose = n > 0 ? h.mean * n : 0;
-    closing.maxAtClose = n > 0 ? h.max : 0;
-    closing.p50AtClose = n > 0 ? Math.max(0, h.percentile(50) - this.resolutionMs * NS_PER_MS) : 0;
+    closing.sumAtClose = h.mean * n;
+    closing.maxAtClose = h.max;
+    closing.p50AtClose = Math.max(0, h.percentile(50) - this.resolutionMs * NS_PER_MS);
     this.previous = closing;
-    this.retiring = setTimeout(this.retire, OVERLAP_PERIODS * this.resolutionMs);
+    // Retired after every timer that fell due with it has run (a stall delays Node's wake-up and
+    // this timer alike, and the bot's timers can put this one first): in the check phase.
+    this.retiring = setTimeout(() => {
+      this.retiring = undefined;
+      this.retiringNow = setImmediate(this.retire);
+      this.retiringNow.unref();
+    }, OVERLAP_PERIODS * this.resolutionMs);
     this.retiring.unref();
     this.current = this.start();
     return this.window;
@@ -155,6 +171,7 @@ export class EventLoopDelay {
   stop(): void {
     clearTimeout(this.firstPeriod);
     clearTimeout(this.retiring);
+    clearImmediate(this.retiringNow);
     this.current?.histogram.disable();
     this.previous?.histogram.disable();
     this.current = undefined;
